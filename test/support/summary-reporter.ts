@@ -1,6 +1,6 @@
 // Prints one plain closing line, "tests: N passed, N failed, N skipped", after a
 // vitest run, so CI can read the outcome whatever its parser knows of vitest.
-import type { Reporter, TestModule } from 'vitest/node';
+import type { Reporter, TestModule } from 'vitest/node' with { 'resolution-mode': 'import' };
 
 export default class SummaryReporter implements Reporter {
   onTestRunEnd(testModules: ReadonlyArray<TestModule>): void {
