@@ -2,8 +2,8 @@
 FROM node:20-bookworm-slim
 WORKDIR /app
 COPY . .
-# npm ci runs the "prepare" script, which generates types from proto/ and compiles.
-RUN npm ci --no-audit --no-fund && npm prune --omit=dev
+# npm install runs the "prepare" script, which generates types from proto/ and compiles.
+RUN npm install --no-audit --no-fund && npm prune --omit=dev
 EXPOSE 2379 2380
 VOLUME /data
 ENTRYPOINT ["node", "bin/etcd-ts.js"]
