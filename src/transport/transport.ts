@@ -236,11 +236,13 @@ export class Transport {
         throw new Error(`unexpected frame ${type} on a message stream`);
       }
     });
+    let broken = false;
     sock.on('data', (chunk: Buffer) => {
-      if (sock.destroyed) return;
+      if (broken) return;
       try {
         decoder.push(chunk);
       } catch (err) {
+        broken = true;
         this.log.warn({ err: (err as Error).message, peer: hello?.from, remote: sock.remoteAddress }, 'closing bad peer connection');
         if (assembler) sock.end(SnapshotAssembler.ack(false, (err as Error).message));
         else sock.destroy();
