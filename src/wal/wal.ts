@@ -67,6 +67,37 @@ export interface WalStats {
   calls: number;
 }
 
+/** abstract-level's chained batch on the root database (the fast write path). */
+interface ChainedBatch {
+  put(key: Buffer, value: Buffer, options: { sublevel: unknown }): unknown;
+  del(key: Buffer, options: { sublevel: unknown }): unknown;
+  write(options: { sync?: boolean }): Promise<void>;
+}
+
+type BatchWriter = (ops: WalOp[], sync: boolean) => Promise<void>;
+
+/**
+ * For a real sublevel, write through a chained batch on its root database with
+ * the `sublevel` option: measured 2-5x cheaper per entry than the array form of
+ * sublevel.batch() (fewer per-operation copies and checks in abstract-level).
+ */
+function makeWriter(db: WalDb): BatchWriter {
+  const root = (db as { db?: { batch?: unknown } }).db;
+  if (root && root !== (db as unknown) && typeof root.batch === 'function') {
+    const newBatch = root.batch as (this: unknown) => ChainedBatch;
+    return (ops, sync) => {
+      const b = newBatch.call(root);
+      const opt = { sublevel: db };
+      for (const op of ops) {
+        if (op.type === 'put') b.put(op.key, op.value, opt);
+        else b.del(op.key, opt);
+      }
+      return b.write({ sync });
+    };
+  }
+  return (ops, sync) => db.batch(ops, { sync });
+}
+
 interface Pending {
   ops: WalOp[];
   sync: boolean;
@@ -87,6 +118,7 @@ export class Wal {
   private writing = false;
   private idleWaiters: Array<() => void> = [];
   private failed: Error | null = null;
+  private readonly write: BatchWriter;
 
   private constructor(
     private readonly db: WalDb,
@@ -94,6 +126,7 @@ export class Wal {
     private readonly log?: Logger,
   ) {
     this.meta = meta;
+    this.write = makeWriter(db);
   }
 
   /** True if the sublevel holds anything at all (a member that has run before). */
@@ -298,7 +331,7 @@ export class Wal {
       const batch = this.pending;
       this.pending = null;
       try {
-        await this.db.batch(batch.ops, { sync: batch.sync });
+        await this.write(batch.ops, batch.sync);
         this.stats.batches++;
         this.stats.calls += batch.waiters.length;
         for (const w of batch.waiters) w.resolve();
