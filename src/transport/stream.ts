@@ -99,9 +99,21 @@ export class PeerStream {
     if (urls.length === this.urls.length && urls.every((u, i) => u === this.urls[i])) return;
     this.urls = [...urls];
     this.urlIndex = 0;
-    // Re-dial at once: the old address may now belong to someone else.
-    if (this.sock) this.sock.destroy();
-    else if (this.state === 'idle') this.redialNow();
+    if (this.state === 'closed') return;
+    // Re-dial at once: the old address may now belong to someone else. The old
+    // socket is detached first so its close does not advance the URL rotation.
+    const old = this.sock;
+    if (old) {
+      const wasActive = this.state === 'active';
+      this.sock = undefined;
+      this.active = undefined;
+      this.blocked = false;
+      old.destroy();
+      if (wasActive) this.reportUnreachable();
+    }
+    this.state = 'idle';
+    this.backoff = this.cfg.backoffMinMs;
+    this.redialNow();
   }
 
   close(): void {

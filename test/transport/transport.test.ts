@@ -233,4 +233,20 @@ describe('transport', () => {
     await waitFor(() => got.length === 2, 'delivery after the cut');
     expect(got).toEqual([1, 2]);
   });
+
+  it('follows a peer to its new URL after updatePeer', async () => {
+    const { server, port } = await listenRaw((s) => s.destroy());
+    await new Promise<void>((r) => server.close(() => r()));
+    const b = await startTransport({ selfId: 'b', clusterId: CLUSTER });
+    const a = await startTransport({ selfId: 'a', clusterId: CLUSTER });
+    const got: number[] = [];
+    b.t.onMessage((m) => got.push(m.index));
+    b.t.addPeer('a', [a.url]);
+    a.t.addPeer('b', [`http://127.0.0.1:${port}`]);
+    a.t.send([msg('a', 'b', 1)]);
+    await waitFor(() => a.t.peerStats('b')!.dials >= 2, 'a failed dial');
+    a.t.updatePeer('b', [b.url]);
+    await waitFor(() => got.length === 1, 'delivery at the new URL');
+    expect(got).toEqual([1]);
+  });
 });
