@@ -84,19 +84,21 @@ export class FrameDecoder {
     } else {
       out = Buffer.allocUnsafe(n);
       let filled = 0;
+      let used = 0; // whole chunks consumed; removed with one splice, not shift() each
       while (filled < n) {
-        const c = this.chunks[0]!;
+        const c = this.chunks[used]!;
         const need = n - filled;
         if (c.length <= need) {
           c.copy(out, filled);
           filled += c.length;
-          this.chunks.shift();
+          used++;
         } else {
           c.copy(out, filled, 0, need);
-          this.chunks[0] = c.subarray(need);
+          this.chunks[used] = c.subarray(need);
           filled = n;
         }
       }
+      this.chunks.splice(0, used);
     }
     this.buffered -= n;
     return out;
