@@ -547,9 +547,10 @@ export class Raft {
   restore(s: Snapshot): boolean {
     const md = s.metadata;
     if (md.index <= this.raftLog.committed) return false;
+    // A snapshot whose configuration does not list us yet is still accepted: a member
+    // added after the snapshot was taken learns of its own addition from the entries
+    // that follow it. Refusing would leave it asking for the same snapshot forever.
     const cs = md.confState;
-    const inConf = cs.voters.includes(this.id) || cs.learners.includes(this.id) || cs.votersOutgoing.includes(this.id);
-    if (!inConf) return false;
     if (this.raftLog.matchTerm(md.index, md.term)) {
       // Our log already has the snapshot's last entry: just fast-forward commit.
       this.raftLog.commitTo(md.index);
