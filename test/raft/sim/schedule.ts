@@ -33,8 +33,9 @@ export function runSchedule(seed: number): ScheduleResult {
     preVote: rand() < 0.7,
     checkQuorum: rand() < 0.7,
     maxInflightMsgs: 1 + randInt(rand, 4),
-    maxSizePerMsg: rand() < 0.5 ? 64 : 1 << 20,
-    readyCrash: rand() < 0.3 ? 0.003 : 0,
+    // 1 byte: one entry per MsgApp, so acknowledgements can stop between entries.
+    maxSizePerMsg: pick(rand, [1, 64, 1 << 20]),
+    readyCrash: pick(rand, [0, 0, 0.003, 0.02]),
   };
   const c = new SimCluster(rand, opts, seed);
   c.net.faults = {
@@ -44,6 +45,9 @@ export function runSchedule(seed: number): ScheduleResult {
     maxDelay: 1 + randInt(rand, 6),
   };
   const confChanges = rand() < 0.4;
+  // Some schedules crash members often (and restart them quickly): divergent logs.
+  const crashRate = pick(rand, [0.01, 0.02, 0.06]);
+  const restartRate = pick(rand, [0.05, 0.2]);
   const ids = Array.from({ length: size }, (_, i) => String(i + 1));
   const spares = [String(size + 1), String(size + 2)];
   const removed = new Set<NodeId>();
@@ -69,11 +73,12 @@ export function runSchedule(seed: number): ScheduleResult {
       const m = randomAlive();
       if (m) c.read(m, `r${reads++}`);
     }
-    if (rand() < 0.015) {
-      const m = randomAlive();
+    if (rand() < crashRate) {
+      // Leaders crash half the time: that is where elections and divergent logs come from.
+      const m = rand() < 0.5 ? (c.leader() ?? randomAlive()) : randomAlive();
       if (m) c.crash(m);
     }
-    if (rand() < 0.06) {
+    if (rand() < restartRate) {
       const dead = [...c.members.values()].filter((m) => !m.alive);
       if (dead.length) c.restart(pick(rand, dead));
     }
