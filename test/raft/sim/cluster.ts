@@ -24,6 +24,8 @@ export interface SimOptions {
   maxSizePerMsg: number;
   /** Per-Ready crash probability (before persisting / after persisting, before sending). */
   readyCrash: number;
+  /** Probability that a leader crashes after persisting a Ready, before sending its messages. */
+  leaderSendCrash: number;
 }
 
 export class SimMember {
@@ -128,14 +130,6 @@ export class SimCluster {
     for (const e of rd.entries) this.checker.sawPersisted(m.id, e, log.termAt(e.index - 1));
     m.storage.append(rd.entries);
     if (rd.hardState) m.storage.setHardState(rd.hardState);
-    if (this.rand() < this.opts.readyCrash) return this.crash(m); // persisted, nothing sent
-    for (const msg of rd.messages) {
-      const ok = this.net.send(msg, this.now);
-      if (!ok) {
-        if (msg.type === MessageType.Snap) rn.reportSnapshot(msg.to, false);
-        else if (this.rand() < 0.2) rn.reportUnreachable(msg.to);
-      }
-    }
     for (const rs of rd.readStates) this.checker.readAnswered(m.id, dec.decode(rs.requestCtx), rs.index);
     if (rd.snapshot) {
       const s = JSON.parse(dec.decode(rd.snapshot.data)) as { index: number; digest: number };
@@ -150,6 +144,17 @@ export class SimCluster {
       m.appliedIndex = e.index;
       this.checker.sawApplied(m.id, e, m.digest);
       if (e.type === EntryType.ConfChange) m.conf = rn.applyConfChange(decodeConfChange(e.data));
+    }
+    // Crash after persisting and applying but before sending: a leader that dies here
+    // (etcd's raftBeforeLeaderSend failpoint) leaves entries of its term nowhere else.
+    const crashP = rn.raft.state === StateType.Leader && rd.messages.length > 0 ? this.opts.leaderSendCrash : this.opts.readyCrash;
+    if (crashP > 0 && this.rand() < crashP) return this.crash(m);
+    for (const msg of rd.messages) {
+      const ok = this.net.send(msg, this.now);
+      if (!ok) {
+        if (msg.type === MessageType.Snap) rn.reportSnapshot(msg.to, false);
+        else if (this.rand() < 0.2) rn.reportUnreachable(msg.to);
+      }
     }
     rn.advance(rd);
   }

@@ -25,6 +25,10 @@ function pick<T>(rand: Rand, xs: readonly T[]): T {
 
 export function runSchedule(seed: number): ScheduleResult {
   const rand = mulberry32(seed);
+  // A third of the schedules are "churn": leaders often die right after persisting and
+  // before sending, one entry per append. That is what builds Raft figure 8 (entries of
+  // several terms at one index, on different minorities).
+  const churn = rand() < 0.35;
   const size = rand() < 0.6 ? 3 : 5;
   const electionTick = 10;
   const opts = {
@@ -34,20 +38,23 @@ export function runSchedule(seed: number): ScheduleResult {
     checkQuorum: rand() < 0.7,
     maxInflightMsgs: 1 + randInt(rand, 4),
     // 1 byte: one entry per MsgApp, so acknowledgements can stop between entries.
-    maxSizePerMsg: pick(rand, [1, 64, 1 << 20]),
+    maxSizePerMsg: churn ? 1 : pick(rand, [1, 64, 1 << 20]),
     readyCrash: pick(rand, [0, 0, 0.003, 0.02]),
+    leaderSendCrash: churn ? pick(rand, [0.2, 0.4]) : pick(rand, [0, 0.02, 0.1]),
   };
   const c = new SimCluster(rand, opts, seed);
   c.net.faults = {
-    drop: pick(rand, [0, 0.02, 0.1, 0.25]),
+    drop: pick(rand, churn ? [0, 0.02, 0.1] : [0, 0.02, 0.1, 0.25]),
     dup: pick(rand, [0, 0.05, 0.15]),
     delay: pick(rand, [0, 0.2, 0.5]),
     maxDelay: 1 + randInt(rand, 6),
   };
   const confChanges = rand() < 0.4;
   // Some schedules crash members often (and restart them quickly): divergent logs.
-  const crashRate = pick(rand, [0.01, 0.02, 0.06]);
-  const restartRate = pick(rand, [0.05, 0.2]);
+  const crashRate = churn ? 0.06 : pick(rand, [0.01, 0.02, 0.06]);
+  const restartRate = churn ? 0.25 : pick(rand, [0.05, 0.2]);
+  const partitionRate = pick(rand, [0.02, 0.08]);
+  const healRate = pick(rand, [0.05, 0.15]);
   const ids = Array.from({ length: size }, (_, i) => String(i + 1));
   const spares = [String(size + 1), String(size + 2)];
   const removed = new Set<NodeId>();
@@ -82,14 +89,21 @@ export function runSchedule(seed: number): ScheduleResult {
       const dead = [...c.members.values()].filter((m) => !m.alive);
       if (dead.length) c.restart(pick(rand, dead));
     }
-    if (!partitioned && rand() < 0.02) {
+    if (!partitioned && rand() < partitionRate) {
       const all = [...c.members.keys()];
+      const leader = c.leader();
       const a: NodeId[] = [];
       const b: NodeId[] = [];
-      for (const id of all) (rand() < 0.5 ? a : b).push(id);
+      if (leader && rand() < 0.5) {
+        // Cut the leader off alone: it keeps accepting proposals that will never
+        // commit, which is what makes logs diverge across terms.
+        for (const id of all) (id === leader.id ? a : b).push(id);
+      } else {
+        for (const id of all) (rand() < 0.5 ? a : b).push(id);
+      }
       c.net.partition([a, b]);
       partitioned = true;
-    } else if (partitioned && rand() < 0.05) {
+    } else if (partitioned && rand() < healRate) {
       c.net.heal();
       partitioned = false;
     }
@@ -104,6 +118,7 @@ export function runSchedule(seed: number): ScheduleResult {
   c.net.faults = NO_FAULTS;
   c.net.heal();
   c.opts.readyCrash = 0;
+  c.opts.leaderSendCrash = 0;
   for (const m of c.members.values()) c.restart(m);
   const target = c.checker.maxApplied;
   const leaderBound = 30 * electionTick;

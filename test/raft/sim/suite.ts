@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { runSchedule } from './schedule';
 
 const replay = process.env.RAFT_SIM_SEED;
-const total = Number(process.env.RAFT_SIM_SCHEDULES ?? 2000);
+const total = Number(process.env.RAFT_SIM_SCHEDULES ?? 3000);
 
 /**
  * Two test files (sim-a, sim-b) each run half of the schedules so both workers of a
