@@ -72,22 +72,25 @@ export class TestCluster {
     return true;
   }
 
+  /** One round: every member processes its Readies, then queued messages are delivered. */
+  round(): boolean {
+    let busy = false;
+    for (const id of this.nodes.keys()) while (this.processReady(id)) busy = true;
+    const q = this.queue;
+    this.queue = [];
+    for (const m of q) {
+      if (this.filter(m) || this.cut.has(`${m.from}>${m.to}`)) continue;
+      const rn = this.nodes.get(m.to);
+      if (!rn) continue;
+      rn.step(m);
+      busy = true;
+    }
+    return busy;
+  }
+
   /** Delivers every queued message (and those they cause) until the cluster is quiet. */
   stabilize(maxRounds = 10_000): void {
-    for (let round = 0; round < maxRounds; round++) {
-      let busy = false;
-      for (const id of this.nodes.keys()) while (this.processReady(id)) busy = true;
-      const q = this.queue;
-      this.queue = [];
-      for (const m of q) {
-        if (this.filter(m) || this.cut.has(`${m.from}>${m.to}`)) continue;
-        const rn = this.nodes.get(m.to);
-        if (!rn) continue;
-        rn.step(m);
-        busy = true;
-      }
-      if (!busy) return;
-    }
+    for (let round = 0; round < maxRounds; round++) if (!this.round()) return;
     throw new Error('cluster did not stabilize');
   }
 
