@@ -99,7 +99,8 @@ export class Raft {
   // ---- sending ----
 
   send(m: Message): void {
-    m.from = this.id;
+    // A forwarded message (e.g. a transfer request naming its transferee in `from`) keeps its origin.
+    if (m.from === NONE) m.from = this.id;
     const t = m.type;
     if (t === MessageType.Vote || t === MessageType.VoteResp || t === MessageType.PreVote || t === MessageType.PreVoteResp) {
       // Vote messages carry the term they are about, which may differ from ours.
