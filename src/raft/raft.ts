@@ -56,6 +56,8 @@ export class Raft {
   electionElapsed = 0;
   heartbeatElapsed = 0;
   randomizedElectionTimeout = 0;
+  /** Proposals were appended but not yet sent to followers (see flushAppends). */
+  appendsPending = false;
   /** Reads that arrived before this leader committed an entry of its term. */
   pendingReadIndexMessages: Message[] = [];
 
@@ -179,6 +181,19 @@ export class Raft {
 
   bcastAppend(): void {
     for (const id of this.trk.progress.keys()) if (id !== this.id) this.sendAppend(id);
+  }
+
+  /** Sends the proposals appended since the last Ready to every follower whose flow control allows. */
+  flushAppends(): void {
+    if (!this.appendsPending) return;
+    this.appendsPending = false;
+    if (this.state !== StateType.Leader) return;
+    for (const id of this.trk.progress.keys()) {
+      if (id === this.id) continue;
+      while (this.maybeSendAppend(id, false)) {
+        /* one more message while the window and maxSizePerMsg allow */
+      }
+    }
   }
 
   bcastHeartbeat(): void {
@@ -309,6 +324,7 @@ export class Raft {
     this.uncommittedSize = 0;
     this.readOnly.reset();
     this.pendingReadIndexMessages = [];
+    this.appendsPending = false;
   }
 
   resetRandomizedElectionTimeout(): void {

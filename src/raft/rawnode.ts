@@ -150,6 +150,7 @@ export class RawNode {
   hasReady(): boolean {
     if (this.inFlight) return false;
     const r = this.raft;
+    if (r.appendsPending) return true;
     const ss = r.softState();
     if (ss.lead !== this.prevSoftSt.lead || ss.raftState !== this.prevSoftSt.raftState) return true;
     const hs = r.hardState();
@@ -174,6 +175,7 @@ export class RawNode {
   ready(): Ready {
     if (this.inFlight) throw new Error('ready() called again before advance()');
     const r = this.raft;
+    r.flushAppends();
     const log = r.raftLog;
     const rd: Ready = {
       readStates: r.readStates,

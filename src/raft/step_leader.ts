@@ -143,6 +143,8 @@ function propose(r: Raft, m: Message): void {
     }
   }
   if (!r.appendEntry(m.entries)) throw new ErrProposalDropped('raft proposal dropped: too many uncommitted entries');
-  r.bcastAppend();
+  // Sending waits for the next Ready (flushAppends): every proposal made until then
+  // shares one MsgApp per follower instead of one each.
+  r.appendsPending = true;
 }
 
