@@ -72,11 +72,13 @@ export function runSchedule(seed: number): ScheduleResult {
   for (let t = 0; t < faultTicks; t++) {
     c.tick();
     for (let s = 0; s < SUB_ROUNDS; s++) c.subRound();
-    if (rand() < 0.35) {
+    if (rand() < 0.5) {
+      // A burst of client proposals, half of them sent to the (highest-term) leader.
       const m = rand() < 0.5 ? (c.leader() ?? randomAlive()) : randomAlive();
-      if (m) c.propose(m, `p${proposals++}`);
+      const n = 1 + randInt(rand, 3);
+      for (let i = 0; m && i < n; i++) c.propose(m, `p${proposals++}`);
     }
-    if (rand() < 0.15) {
+    if (rand() < 0.25) {
       const m = randomAlive();
       if (m) c.read(m, `r${reads++}`);
     }

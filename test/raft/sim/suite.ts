@@ -30,8 +30,11 @@ export function simSuite(part: 0 | 1): void {
           throw new Error(`sim seed ${seed} failed: ${msg}\nreplay: RAFT_SIM_SEED=${seed} npx vitest run test/raft/sim-a`, { cause: e });
         }
       }
-      expect(committed).toBeGreaterThan(0);
-      if (!replay) expect(reads).toBeGreaterThan(0);
+      // The run as a whole must exercise the paths it checks (one schedule may commit nothing).
+      if (!replay) {
+        expect(committed).toBeGreaterThan(0);
+        expect(reads).toBeGreaterThan(0);
+      }
     });
   });
 }
