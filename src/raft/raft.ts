@@ -3,13 +3,15 @@
 // outputs accumulate in msgs, readStates and the log until the driver collects them.
 // The per-role message handling lives in step_leader.ts and step_follower.ts.
 
-import { Changer, enterJointMode, isLeaveJoint, restoreConfig } from './confchange';
+import { restoreConfig } from './confchange';
 import { Config, ResolvedConfig, resolveConfig } from './config';
-import { ErrCompacted, ErrProposalDropped, ErrSnapshotTemporarilyUnavailable } from './errors';
+import { ErrProposalDropped } from './errors';
 import { RaftLog } from './log';
-import { ProgressState } from './progress';
 import { VoteResult } from './quorum';
+import { applyConfChange } from './membership';
+import { releasePendingReadIndexMessages } from './read_index';
 import { ReadOnly } from './read_only';
+import { bcastAppend } from './replicate';
 import { stepCandidate, stepFollower } from './step_follower';
 import { stepLeader } from './step_leader';
 import { ProgressTracker } from './tracker';
@@ -24,7 +26,6 @@ import {
   NONE,
   NodeId,
   ReadState,
-  Snapshot,
   SoftState,
   StateType,
 } from './types';
@@ -68,13 +69,13 @@ export class Raft {
     this.trk = new ProgressTracker(this.cfg.maxInflightMsgs);
     this.readOnly = new ReadOnly(this.cfg.readOnlyOption);
     const { hardState, confState } = this.cfg.storage.initialState();
-    this.applyRestoredConf(confState);
+    this.restoreConf(confState);
     if (!isEmptyHardState(hardState)) this.loadState(hardState);
     if (this.cfg.applied > 0) this.raftLog.appliedTo(this.cfg.applied);
     this.becomeFollower(this.term, NONE);
   }
 
-  private applyRestoredConf(cs: ConfState): void {
+  restoreConf(cs: ConfState): void {
     const r = restoreConfig(cs, this.raftLog.lastIndex(), this.cfg.maxInflightMsgs);
     this.trk.config = r.config;
     this.trk.progress = r.progress;
@@ -114,100 +115,6 @@ export class Raft {
     this.msgs.push(m);
   }
 
-  sendAppend(to: NodeId): void {
-    this.maybeSendAppend(to, true);
-  }
-
-  /** Sends entries (or a snapshot) to `to` if its flow control allows; true if something was sent. */
-  maybeSendAppend(to: NodeId, sendIfEmpty: boolean): boolean {
-    const pr = this.trk.progress.get(to);
-    if (!pr || pr.isPaused()) return false;
-    const prevIndex = pr.next - 1;
-    const prevTerm = this.raftLog.termAt(prevIndex);
-    let ents: Entry[] | undefined;
-    if (prevTerm >= 0) {
-      try {
-        ents = this.raftLog.entries(pr.next, this.cfg.maxSizePerMsg);
-      } catch (e) {
-        if (!(e instanceof ErrCompacted)) throw e;
-      }
-    }
-    if (ents === undefined) {
-      // The follower needs entries we compacted: send the snapshot instead, but only
-      // to a member that seems alive (a snapshot is expensive).
-      if (!pr.recentActive) return false;
-      let snap;
-      try {
-        snap = this.raftLog.snapshot();
-      } catch (e) {
-        if (e instanceof ErrSnapshotTemporarilyUnavailable) return false;
-        throw e;
-      }
-      if (snap.metadata.index === 0) throw new Error('need non-empty snapshot');
-      const m = newMessage(MessageType.Snap, to);
-      m.snapshot = snap;
-      pr.becomeSnapshot(snap.metadata.index);
-      this.send(m);
-      return true;
-    }
-    if (ents.length === 0 && !sendIfEmpty) return false;
-    const m = newMessage(MessageType.App, to);
-    m.index = prevIndex;
-    m.logTerm = prevTerm;
-    m.entries = ents;
-    m.commit = this.raftLog.committed;
-    if (ents.length > 0) {
-      if (pr.state === ProgressState.Replicate) {
-        const last = ents[ents.length - 1]!.index;
-        pr.optimisticUpdate(last);
-        pr.inflights.add(last);
-      } else if (pr.state === ProgressState.Probe) {
-        pr.probeSent = true;
-      }
-    }
-    this.send(m);
-    return true;
-  }
-
-  sendHeartbeat(to: NodeId, ctx: Uint8Array): void {
-    const pr = this.trk.progress.get(to)!;
-    const m = newMessage(MessageType.Heartbeat, to);
-    // Never tell a follower to commit beyond what it is known to hold: it may lack
-    // those entries, or hold conflicting ones from an older term.
-    m.commit = Math.min(pr.match, this.raftLog.committed);
-    m.context = ctx;
-    this.send(m);
-  }
-
-  bcastAppend(): void {
-    for (const id of this.trk.progress.keys()) if (id !== this.id) this.sendAppend(id);
-  }
-
-  /** Sends the proposals appended since the last Ready to every follower whose flow control allows. */
-  flushAppends(): void {
-    if (!this.appendsPending) return;
-    this.appendsPending = false;
-    if (this.state !== StateType.Leader) return;
-    for (const id of this.trk.progress.keys()) {
-      if (id === this.id) continue;
-      while (this.maybeSendAppend(id, false)) {
-        /* one more message while the window and maxSizePerMsg allow */
-      }
-    }
-  }
-
-  bcastHeartbeat(): void {
-    this.bcastHeartbeatWithCtx(this.readOnly.lastPendingRequestCtx() ?? EMPTY_BYTES);
-  }
-
-  bcastHeartbeatWithCtx(ctx: Uint8Array): void {
-    for (const id of this.trk.progress.keys()) if (id !== this.id) this.sendHeartbeat(id, ctx);
-  }
-
-  sendTimeoutNow(to: NodeId): void {
-    this.send(newMessage(MessageType.TimeoutNow, to));
-  }
-
   // ---- commit and apply ----
 
   /** Advances commit to what a quorum has persisted, if that entry is of our term (Raft figure 8). */
@@ -225,8 +132,8 @@ export class Raft {
     if (this.state !== StateType.Leader) return;
     const pr = this.trk.progress.get(this.id);
     if (pr && pr.maybeUpdate(this.raftLog.persistedIndex()) && this.maybeCommit()) {
-      this.releasePendingReadIndexMessages();
-      this.bcastAppend();
+      releasePendingReadIndexMessages(this);
+      bcastAppend(this);
     }
   }
 
@@ -271,35 +178,9 @@ export class Raft {
     this.uncommittedSize = s > this.uncommittedSize ? 0 : this.uncommittedSize - s;
   }
 
-  releasePendingReadIndexMessages(): void {
-    if (this.pendingReadIndexMessages.length === 0 || !this.committedEntryInCurrentTerm()) return;
-    const msgs = this.pendingReadIndexMessages;
-    this.pendingReadIndexMessages = [];
-    for (const m of msgs) this.sendReadIndexResponse(m);
-  }
-
-  /** Starts confirming leadership for a read (safe mode) or answers from the lease. */
-  sendReadIndexResponse(m: Message): void {
-    if (this.readOnly.option === 'safe') {
-      const ctx = this.readOnly.addRequest(this.raftLog.committed, m);
-      this.readOnly.recvAck(this.id, ctx);
-      this.bcastHeartbeatWithCtx(ctx);
-      return;
-    }
-    const resp = this.responseToReadIndexReq(m, this.raftLog.committed);
-    if (resp) this.send(resp);
-  }
-
-  /** A local read becomes a ReadState; a forwarded one gets a MsgReadIndexResp. */
-  responseToReadIndexReq(req: Message, readIndex: number): Message | undefined {
-    if (req.from === NONE || req.from === this.id) {
-      this.readStates.push({ index: readIndex, requestCtx: req.context });
-      return undefined;
-    }
-    const m = newMessage(MessageType.ReadIndexResp, req.from);
-    m.index = readIndex;
-    m.context = req.context;
-    return m;
+  /** Applies a committed membership change; see membership.ts. */
+  applyConfChange(cc: ConfChange): ConfState {
+    return applyConfChange(this, cc);
   }
 
   // ---- roles ----
@@ -528,55 +409,7 @@ export class Raft {
     }
   }
 
-  // ---- membership ----
 
-  applyConfChange(cc: ConfChange): ConfState {
-    const changer = new Changer({ config: this.trk.config, progress: this.trk.progress }, this.raftLog.lastIndex(), this.cfg.maxInflightMsgs);
-    let r;
-    if (isLeaveJoint(cc)) r = changer.leaveJoint();
-    else {
-      const { joint, autoLeave } = enterJointMode(cc);
-      r = joint ? changer.enterJoint(autoLeave, cc.changes) : changer.simple(cc.changes);
-    }
-    this.trk.config = r.config;
-    this.trk.progress = r.progress;
-    return this.switchToConfig();
-  }
-
-  private switchToConfig(): ConfState {
-    const cs = this.trk.confState();
-    const pr = this.trk.progress.get(this.id);
-    this.isLearner = pr?.isLearner ?? false;
-    if ((pr === undefined || this.isLearner) && this.state === StateType.Leader) {
-      // Removed or demoted: a leader that is not a voter must not keep leading.
-      this.becomeFollower(this.term, NONE);
-      return cs;
-    }
-    if (this.state !== StateType.Leader || cs.voters.length === 0) return cs;
-    // The quorum changed: the commit index may move, and new members need the log.
-    if (this.maybeCommit()) this.bcastAppend();
-    else for (const id of this.trk.progress.keys()) if (id !== this.id) this.maybeSendAppend(id, false);
-    if (this.leadTransferee !== NONE && !this.trk.isVoter(this.leadTransferee)) this.abortLeaderTransfer();
-    return cs;
-  }
-
-  /** Installs a snapshot from the leader; false if it is stale or already covered by our log. */
-  restore(s: Snapshot): boolean {
-    const md = s.metadata;
-    if (md.index <= this.raftLog.committed) return false;
-    // A snapshot whose configuration does not list us yet is still accepted: a member
-    // added after the snapshot was taken learns of its own addition from the entries
-    // that follow it. Refusing would leave it asking for the same snapshot forever.
-    const cs = md.confState;
-    if (this.raftLog.matchTerm(md.index, md.term)) {
-      // Our log already has the snapshot's last entry: just fast-forward commit.
-      this.raftLog.commitTo(md.index);
-      return false;
-    }
-    this.raftLog.restore(s);
-    this.applyRestoredConf(cs);
-    return true;
-  }
 }
 
 /** An encoded empty ConfChange: "leave the joint configuration". */

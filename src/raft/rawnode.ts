@@ -6,6 +6,7 @@ import { encodeConfChange } from './confchange';
 import { Config } from './config';
 import { ErrProposalDropped, ErrStepLocalMsg } from './errors';
 import { Raft } from './raft';
+import { flushAppends } from './replicate';
 import { getStatus, Status } from './status';
 import {
   ConfChange,
@@ -175,7 +176,7 @@ export class RawNode {
   ready(): Ready {
     if (this.inFlight) throw new Error('ready() called again before advance()');
     const r = this.raft;
-    r.flushAppends();
+    flushAppends(r);
     const log = r.raftLog;
     const rd: Ready = {
       readStates: r.readStates,

@@ -3,7 +3,9 @@
 // and transfer requests to the leader.
 
 import { ErrProposalDropped } from './errors';
+import { restore } from './membership';
 import type { Raft } from './raft';
+import { bcastAppend } from './replicate';
 import { Message, MessageType, NONE, StateType } from './types';
 import { newMessage } from './util';
 
@@ -74,7 +76,7 @@ export function stepCandidate(r: Raft, m: Message): void {
         if (r.state === StateType.PreCandidate) r.campaign('election');
         else {
           r.becomeLeader();
-          r.bcastAppend();
+          bcastAppend(r);
         }
       } else if (res === 'lost') {
         r.becomeFollower(r.term, NONE);
@@ -118,6 +120,6 @@ function handleHeartbeat(r: Raft, m: Message): void {
 
 function handleSnapshot(r: Raft, m: Message): void {
   const resp = newMessage(MessageType.AppResp, m.from);
-  resp.index = m.snapshot && r.restore(m.snapshot) ? r.raftLog.lastIndex() : r.raftLog.committed;
+  resp.index = m.snapshot && restore(r, m.snapshot) ? r.raftLog.lastIndex() : r.raftLog.committed;
   r.send(resp);
 }

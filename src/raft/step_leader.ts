@@ -5,12 +5,14 @@ import { decodeConfChange, isLeaveJoint } from './confchange';
 import { ErrProposalDropped } from './errors';
 import { ProgressState } from './progress';
 import type { Raft } from './raft';
+import { releasePendingReadIndexMessages, responseToReadIndexReq, sendReadIndexResponse } from './read_index';
+import { bcastAppend, bcastHeartbeat, maybeSendAppend, sendAppend, sendTimeoutNow } from './replicate';
 import { EntryType, Message, MessageType, NONE } from './types';
 
 export function stepLeader(r: Raft, m: Message): void {
   switch (m.type) {
     case MessageType.Beat:
-      r.bcastHeartbeat();
+      bcastHeartbeat(r);
       return;
     case MessageType.CheckQuorum:
       // Step down if a quorum has not been heard from in the last election timeout:
@@ -23,7 +25,7 @@ export function stepLeader(r: Raft, m: Message): void {
     case MessageType.ReadIndex:
       if (r.trk.isSingleton()) {
         // No one to confirm with: our commit index is the answer.
-        const resp = r.responseToReadIndexReq(m, r.raftLog.committed);
+        const resp = responseToReadIndexReq(r, m, r.raftLog.committed);
         if (resp) r.send(resp);
         return;
       }
@@ -33,7 +35,7 @@ export function stepLeader(r: Raft, m: Message): void {
         r.pendingReadIndexMessages.push(m);
         return;
       }
-      r.sendReadIndexResponse(m);
+      sendReadIndexResponse(r, m);
       return;
   }
 
@@ -49,7 +51,7 @@ export function stepLeader(r: Raft, m: Message): void {
         if (m.logTerm > 0) next = r.raftLog.findConflictByTerm(m.rejectHint, m.logTerm);
         if (pr.maybeDecrTo(m.index, next)) {
           if (pr.state === ProgressState.Replicate) pr.becomeProbe();
-          r.sendAppend(m.from);
+          sendAppend(r, m.from);
         }
         return;
       }
@@ -63,16 +65,16 @@ export function stepLeader(r: Raft, m: Message): void {
         } else if (pr.state === ProgressState.Replicate) pr.inflights.freeLE(m.index);
 
         if (r.maybeCommit()) {
-          r.releasePendingReadIndexMessages();
-          r.bcastAppend();
+          releasePendingReadIndexMessages(r);
+          bcastAppend(r);
         } else if (oldPaused) {
-          r.sendAppend(m.from);
+          sendAppend(r, m.from);
         }
         // Fill the window: keep streaming while flow control allows.
-        while (r.maybeSendAppend(m.from, false)) {
+        while (maybeSendAppend(r, m.from, false)) {
           /* sent one more */
         }
-        if (m.from === r.leadTransferee && pr.match === r.raftLog.lastIndex()) r.sendTimeoutNow(m.from);
+        if (m.from === r.leadTransferee && pr.match === r.raftLog.lastIndex()) sendTimeoutNow(r, m.from);
       }
       return;
     case MessageType.HeartbeatResp: {
@@ -80,12 +82,12 @@ export function stepLeader(r: Raft, m: Message): void {
       pr.probeSent = false;
       // Make room for one more append to a follower whose window is stuck full.
       if (pr.state === ProgressState.Replicate && pr.inflights.full()) pr.inflights.freeFirstOne();
-      if (pr.match < r.raftLog.lastIndex()) r.sendAppend(m.from);
+      if (pr.match < r.raftLog.lastIndex()) sendAppend(r, m.from);
       if (r.readOnly.option !== 'safe' || m.context.length === 0) return;
       const rs = r.readOnly.recvAck(m.from, m.context);
       if (!rs || !r.trk.isQuorum(rs.acks)) return;
       for (const s of r.readOnly.advance(rs.seq)) {
-        const resp = r.responseToReadIndexReq(s.req, s.index);
+        const resp = responseToReadIndexReq(r, s.req, s.index);
         if (resp) r.send(resp);
       }
       return;
@@ -112,8 +114,8 @@ export function stepLeader(r: Raft, m: Message): void {
       // The transfer must finish within an election timeout (see tickHeartbeat).
       r.electionElapsed = 0;
       r.leadTransferee = transferee;
-      if (pr.match === r.raftLog.lastIndex()) r.sendTimeoutNow(transferee);
-      else r.sendAppend(transferee);
+      if (pr.match === r.raftLog.lastIndex()) sendTimeoutNow(r, transferee);
+      else sendAppend(r, transferee);
       return;
     }
   }

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { ErrProposalDropped } from '../../src/raft/errors';
 import { ProgressState } from '../../src/raft/progress';
+import { bcastHeartbeat } from '../../src/raft/replicate';
 import { Entry, MessageType, StateType } from '../../src/raft/types';
 import { newMessage } from '../../src/raft/util';
 import { enc, TestCluster } from './helpers';
@@ -100,7 +101,7 @@ describe('log replication (§5.3)', () => {
     c.node('1').propose(enc('x'));
     c.stabilize();
     const r = c.node('1').raft;
-    r.bcastHeartbeat();
+    bcastHeartbeat(r);
     const hb = r.msgs.filter((m) => m.type === MessageType.Heartbeat);
     expect(hb.find((m) => m.to === '2')!.commit).toBe(r.raftLog.committed);
     expect(hb.find((m) => m.to === '3')!.commit).toBe(r.trk.progress.get('3')!.match);
