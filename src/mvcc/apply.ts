@@ -149,14 +149,17 @@ function checkPath(view: ReadView, t: TxnRequest, path: TxnPath, leaseExists: Le
 export function applyTxn(tx: WriteTxn, t: TxnRequest, leaseExists: LeaseExists | undefined): TxnResponse {
   const path = comparePath(tx, t);
   checkPath(tx, t, path, leaseExists);
-  return runPath(tx, t, path, leaseExists);
+  const resp = runPath(tx, t, path, leaseExists);
+  resp.revision = tx.rev;
+  return resp;
 }
 
+/** Runs the chosen branch. A nested txn's own header revision stays 0, as etcd 3.4 answers. */
 function runPath(tx: WriteTxn, t: TxnRequest, path: TxnPath, leaseExists: LeaseExists | undefined): TxnResponse {
   const responses: ResponseOp[] = [];
   let n = 0;
   for (const op of path.succeeded ? t.success : t.failure) responses.push(runOp(tx, op));
-  return { revision: tx.rev, succeeded: path.succeeded, responses };
+  return { revision: 0, succeeded: path.succeeded, responses };
 
   function runOp(tx: WriteTxn, op: RequestOp): ResponseOp {
     if (op.requestRange) return { responseRange: range(tx, op.requestRange) };

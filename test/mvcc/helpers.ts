@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { Level } from 'level';
 import { MvccStore, type MvccStoreOptions } from '../../src/mvcc';
 
-export const b = (s: string): Buffer => Buffer.from(s);
+// latin1: one char per byte, so test strings can hold any byte (e.g. 0xff).
+export const b = (s: string): Buffer => Buffer.from(s, 'latin1');
 
 export class StoreHarness {
   db!: Level<Buffer, Buffer>;
@@ -47,5 +48,5 @@ export class StoreHarness {
 }
 
 export function keys(kvs: { key: Buffer }[]): string[] {
-  return kvs.map((kv) => kv.key.toString());
+  return kvs.map((kv) => kv.key.toString('latin1'));
 }
