@@ -120,6 +120,15 @@ describe('revisions and versions', () => {
     expect(put('a', 'v', { lease: 5n }).revision).toBe(2);
   });
 
+  it('plain put checks the lease before ignore_value; a txn checks ignore_value first [etcd 3.4.23]', () => {
+    s.leaseExists = () => false;
+    expectErr(() => s.put({ key: b('m'), ignoreValue: true, lease: 12345n }, ++idx), Errors.LeaseNotFound);
+    expectErr(
+      () => s.txn({ compare: [], success: [{ requestPut: { key: b('m'), ignoreValue: true, lease: 12345n } }], failure: [] }, ++idx),
+      Errors.KeyNotFound,
+    );
+  });
+
   it('delete range with prev_kv returns the deleted versions and the count', () => {
     put('a', '1');
     put('b', '2');
@@ -313,6 +322,16 @@ describe('txn', () => {
     expectErr(() => txn([], [{ requestPut: { key: b('c'), value: b('1') } }, { requestRange: { key: b('a'), revision: 99 } }]), Errors.FutureRev);
     expect(s.rev).toBe(4);
     expect(get('\0', '\0')).toEqual(before);
+  });
+
+  it('ignore_value on a key deleted earlier in the same txn refuses the whole txn (etcd 3.4 panics here)', () => {
+    // validateTxn accepts this: a literal "\0" range_end escapes the duplicate check.
+    expectErr(
+      () => txn([], [{ requestDeleteRange: { key: b('a'), rangeEnd: b('\0') } }, { requestPut: { key: b('b'), ignoreValue: true } }]),
+      Errors.KeyNotFound,
+    );
+    expect(s.rev).toBe(4);
+    expect(get('b').count).toBe(1);
   });
 
   it('txn range below the compacted revision (or negative after a compaction) is refused [etcd 3.4.23]', () => {
