@@ -334,24 +334,33 @@ export class MvccStore {
           const e = this.index.getOrCreate(recordKeyString(v));
           size += k.length + v.length;
           if (main > rev) rev = main;
+          // Only the newest version of a key needs decoding: park its raw
+          // record in `value` (marked by createRevision -1) and decode once at the end.
           if (v[0] === 1) {
             e.revs.push(main, -sub - 1);
             e.value = null;
             e.createRevision = 0;
-            e.version = 0;
-            e.lease = 0n;
           } else {
             e.revs.push(main, sub);
-            const r = decodeRecord(v);
-            e.value = r.value;
-            e.createRevision = r.createRevision;
-            e.version = r.version;
-            e.lease = r.lease;
+            e.value = v;
+            e.createRevision = -1;
           }
         }
       }
     } finally {
       await it.close();
+    }
+    for (const e of this.index.entries()) {
+      if (e.createRevision !== -1) {
+        e.version = 0;
+        e.lease = 0n;
+        continue;
+      }
+      const r = decodeRecord(e.value!);
+      e.value = r.value;
+      e.createRevision = r.createRevision;
+      e.version = r.version;
+      e.lease = r.lease;
     }
     this.backend.size = size;
     this.currentRev = rev;
