@@ -4,7 +4,7 @@
 
 import { beforeEach, describe, expect, it } from 'vitest';
 import { Errors } from '../../src/errors';
-import { CompareResult as CR, CompareTarget as CT } from '../../src/mvcc';
+import { CompareResult as CR, CompareTarget as CT, isTxnReadOnly } from '../../src/mvcc';
 import { StoreHarness, b, keys } from './helpers';
 import { ctx, del, expectErr, get, next, put, useFreshStore } from './table';
 
@@ -103,6 +103,23 @@ describe('txn', () => {
     expectErr(() => txn([], [{ requestPut: { key: b('c'), value: b('1') } }, { requestRange: { key: b('a'), revision: 99 } }]), Errors.FutureRev);
     expect(ctx.s.rev).toBe(4);
     expect(get('\0', '\0')).toEqual(before);
+  });
+
+  it('readTxn serves a read-only txn without touching revision or consistent index', () => {
+    const req = {
+      compare: [{ key: b('a'), target: CT.VERSION, result: CR.EQUAL, version: 2 }],
+      success: [{ requestRange: { key: b('a'), rangeEnd: b('c') } }],
+      failure: [],
+    };
+    expect(isTxnReadOnly(req)).toBe(true);
+    expect(isTxnReadOnly({ ...req, failure: [{ requestTxn: { compare: [], success: [], failure: [{ requestDeleteRange: { key: b('a') } }] } }] })).toBe(false);
+    const ci = ctx.s.consistentIndex();
+    const r = ctx.s.readTxn(req);
+    expect(r.succeeded).toBe(true);
+    expect(r.revision).toBe(4);
+    expect(keys(r.responses[0]!.responseRange!.kvs)).toEqual(['a', 'b']);
+    expect(ctx.s.consistentIndex()).toBe(ci);
+    expect(ctx.s.txn(req, next())).toEqual(r);
   });
 
   it('ignore_value on a key deleted earlier in the same txn refuses the whole txn (etcd 3.4 panics here)', () => {
