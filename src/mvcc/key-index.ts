@@ -58,11 +58,15 @@ const LEAF_MAX = 512;
 
 /**
  * Sorted set of entries as a list of sorted leaves: O(log n) search and
- * O(sqrt-ish) inserts without a tree's pointer overhead per key.
+ * O(sqrt-ish) inserts without a tree's pointer overhead per key. Each leaf
+ * also counts its live keys, so Range's `count` at the head revision need
+ * not visit every key of a large range (a limit-500 list of a big prefix).
  */
 export class KeyIndex {
   private readonly map = new Map<string, KeyEntry>();
   private leaves: KeyEntry[][] = [];
+  /** live[i] = entries of leaves[i] whose value is not null. */
+  private live: number[] = [];
 
   get size(): number {
     return this.map.size;
@@ -82,17 +86,53 @@ export class KeyIndex {
   }
 
   remove(key: string): void {
-    if (!this.map.delete(key)) return;
+    const e = this.map.get(key);
+    if (!e) return;
+    this.map.delete(key);
     const li = this.leafFor(key);
     const leaf = this.leaves[li]!;
     const i = lowerBound(leaf, key);
-    if (leaf[i]?.key === key) leaf.splice(i, 1);
-    if (leaf.length === 0) this.leaves.splice(li, 1);
+    if (leaf[i]?.key === key) {
+      leaf.splice(i, 1);
+      if (e.value !== null) this.live[li]!--;
+    }
+    if (leaf.length === 0) {
+      this.leaves.splice(li, 1);
+      this.live.splice(li, 1);
+    }
   }
 
   clear(): void {
     this.map.clear();
     this.leaves = [];
+    this.live = [];
+  }
+
+  /** Must be called whenever an entry turns live (+1) or dead (-1). */
+  liveChanged(e: KeyEntry, delta: number): void {
+    if (this.leaves.length) this.live[this.leafFor(e.key)]! += delta;
+  }
+
+  /** Recomputes every leaf's live count (after a bulk load). */
+  recount(): void {
+    this.live = this.leaves.map(countLive);
+  }
+
+  /** Live keys with start <= key < end (end undefined: unbounded). */
+  countLive(start: string, end: string | undefined): number {
+    let n = 0;
+    for (let li = this.leaves.length ? this.leafFor(start) : 0; li < this.leaves.length; li++) {
+      const leaf = this.leaves[li]!;
+      if (leaf[0]!.key >= start && (end === undefined || leaf[leaf.length - 1]!.key < end)) {
+        n += this.live[li]!;
+        continue;
+      }
+      for (const e of leaf) {
+        if (end !== undefined && e.key >= end) return n;
+        if (e.key >= start && e.value !== null) n++;
+      }
+    }
+    return n;
   }
 
   /**
@@ -132,17 +172,27 @@ export class KeyIndex {
   }
 
   private insertSorted(e: KeyEntry): void {
+    // New entries are not live yet (value null): counts change only on split.
     if (this.leaves.length === 0) {
       this.leaves.push([e]);
+      this.live.push(0);
       return;
     }
     const li = this.leafFor(e.key);
     const leaf = this.leaves[li]!;
     leaf.splice(lowerBound(leaf, e.key), 0, e);
     if (leaf.length > LEAF_MAX) {
-      this.leaves.splice(li + 1, 0, leaf.splice(LEAF_MAX / 2));
+      const right = leaf.splice(LEAF_MAX / 2);
+      this.leaves.splice(li + 1, 0, right);
+      this.live.splice(li, 1, countLive(leaf), countLive(right));
     }
   }
+}
+
+function countLive(leaf: KeyEntry[]): number {
+  let n = 0;
+  for (const e of leaf) if (e.value !== null) n++;
+  return n;
 }
 
 function lowerBound(leaf: KeyEntry[], key: string): number {

@@ -79,19 +79,29 @@ export function checkReadRev(view: ReadView, requested: number | undefined): num
 /** Live entries of a range at rev, in key order, at most `limit` (0 = all); plus the full count. */
 function collect(view: ReadView, kr: KeyRange, rev: number, limit: number, countOnly: boolean) {
   const entries: KeyEntry[] = [];
-  let count = 0;
-  const head = rev >= view.rev;
-  const visit = (e: KeyEntry): void => {
-    if (head ? e.value === null : !e.liveAt(rev)) return;
-    count++;
-    if (!countOnly && (limit <= 0 || entries.length < limit)) entries.push(e);
-  };
   if (kr.single) {
     const e = view.index.get(kr.start);
-    if (e) visit(e);
-  } else {
-    view.index.forEachInRange(kr.start, kr.end, visit);
+    const live = e !== undefined && (rev >= view.rev ? e.value !== null : e.liveAt(rev));
+    if (live && !countOnly) entries.push(e);
+    return { entries, count: live ? 1 : 0 };
   }
+  if (rev >= view.rev) {
+    // Head read: the index keeps live counts, so stop visiting at the limit.
+    if (!countOnly) {
+      view.index.forEachInRange(kr.start, kr.end, (e) => {
+        if (e.value !== null) entries.push(e);
+        return limit <= 0 || entries.length < limit;
+      });
+    }
+    const count = limit <= 0 && !countOnly ? entries.length : view.index.countLive(kr.start, kr.end);
+    return { entries, count };
+  }
+  let count = 0;
+  view.index.forEachInRange(kr.start, kr.end, (e) => {
+    if (!e.liveAt(rev)) return;
+    count++;
+    if (!countOnly && (limit <= 0 || entries.length < limit)) entries.push(e);
+  });
   return { entries, count };
 }
 

@@ -362,6 +362,7 @@ export class MvccStore {
       e.version = r.version;
       e.lease = r.lease;
     }
+    this.index.recount();
     this.backend.size = size;
     this.currentRev = rev;
     this.persistedRev = rev;

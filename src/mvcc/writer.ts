@@ -48,6 +48,7 @@ export class WriteTxn implements ReadView {
     const main = this.beginRev + 1;
     const e = this.index.getOrCreate(key);
     const saved = save(e);
+    if (e.value === null) this.index.liveChanged(e, 1);
     const created = e.value === null ? main : e.createRevision;
     const version = e.value === null ? 1 : e.version + 1;
     const keyBuf = Buffer.from(key, 'latin1');
@@ -81,6 +82,7 @@ export class WriteTxn implements ReadView {
       const sub = this.changes.length;
       this.backend.add(main, sub, encodeTombstone(Buffer.from(e.key, 'latin1')));
       e.revs.push(main, -sub - 1);
+      this.index.liveChanged(e, -1);
       e.value = null;
       e.createRevision = 0;
       e.version = 0;
@@ -95,6 +97,7 @@ export class WriteTxn implements ReadView {
     for (let i = this.changes.length - 1; i >= 0; i--) {
       const s = this.changes[i]!.saved;
       const e = s.entry;
+      if ((e.value !== null) !== (s.value !== null)) this.index.liveChanged(e, s.value !== null ? 1 : -1);
       e.revs.length = s.revsLen;
       e.value = s.value;
       e.createRevision = s.createRevision;

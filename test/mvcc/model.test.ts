@@ -30,19 +30,22 @@ export function rng(seed: number): () => number {
   };
 }
 
-const KEYS = ['a', 'aa', 'ab', 'b', 'ba', 'c', 'd', 'dd', 'e', 'f', 'g\xff', 'h'];
+const SMALL_KEYS = ['a', 'aa', 'ab', 'b', 'ba', 'c', 'd', 'dd', 'e', 'f', 'g\xff', 'h'];
+/** Enough keys for the key index to split into several leaves. */
+const BIG_KEYS = Array.from({ length: 1500 }, (_, i) => `k${(i * 7919) % 1500}`);
 
 class Gen {
   constructor(
     readonly r: () => number,
     readonly m: Model,
+    readonly KEYS: readonly string[],
   ) {}
   int = (n: number) => Math.floor(this.r() * n);
   pick = <T>(xs: readonly T[]): T => xs[this.int(xs.length)]!;
-  key = () => Buffer.from(this.pick(KEYS), 'latin1');
+  key = () => Buffer.from(this.pick(this.KEYS), 'latin1');
   end = (): Buffer | undefined => {
     const x = this.int(4);
-    return x === 0 ? undefined : x === 1 ? Buffer.from([0]) : Buffer.from(this.pick(KEYS), 'latin1');
+    return x === 0 ? undefined : x === 1 ? Buffer.from([0]) : Buffer.from(this.pick(this.KEYS), 'latin1');
   };
   value = () => Buffer.from(`v${this.int(5)}`);
   lease = () => (this.int(4) === 0 ? BigInt(this.int(7)) : 0n);
@@ -143,16 +146,24 @@ function same<T>(where: string, store: () => T, model: () => T): T | undefined {
   return sr;
 }
 
-async function runSeed(seed: number, steps: number): Promise<void> {
+async function runSeed(seed: number, steps: number, keySpace: readonly string[] = SMALL_KEYS): Promise<void> {
   const h = new StoreHarness();
   harnesses.push(h);
   let s: MvccStore = await h.open();
   const m = new Model();
-  const g = new Gen(rng(seed), m);
+  const g = new Gen(rng(seed), m, keySpace);
   const leaseExists = (id: bigint) => id < 5n;
   s.leaseExists = leaseExists;
   m.leaseExists = leaseExists;
   let idx = 0;
+  if (keySpace.length > 100) {
+    // Fill most of a big key space first, so ranges cross leaf boundaries.
+    for (const k of keySpace) {
+      if (g.int(4) === 0) continue;
+      const p = { key: Buffer.from(k, 'latin1'), value: g.value() };
+      same('fill', () => s.put(p, ++idx), () => m.put(p));
+    }
+  }
   const physicals: Promise<void>[] = [];
   for (let step = 0; step < steps; step++) {
     const where = `seed ${seed} step ${step}`;
@@ -212,6 +223,11 @@ describe('store vs model', () => {
   for (let i = 0; i < 6; i++) {
     it(`seed ${base + i}`, async () => {
       await runSeed(base + i, Number(process.env.MVCC_STEPS ?? 600));
+    });
+  }
+  for (let i = 0; i < 2; i++) {
+    it(`seed ${base + 100 + i}, 1,500 keys`, async () => {
+      await runSeed(base + 100 + i, Number(process.env.MVCC_STEPS ?? 300), BIG_KEYS);
     });
   }
 });
