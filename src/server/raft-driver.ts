@@ -44,6 +44,7 @@ export class RaftDriver {
   private applied: number;
   private snapshotIndex: number;
   private confState: ConfState;
+  private readonly snapshotsBuilding = new Set<NodeId>();
   /** Committed index as last seen in a hard state (for Status and the apply backlog). */
   committed: number;
 
@@ -228,8 +229,19 @@ export class RaftDriver {
         plain.push(m);
         continue;
       }
+      // Building an image costs a pass over the whole store: never for a peer we
+      // cannot reach (Raft asks again on every append to it), and one at a time.
+      if (!this.transport.activeSince(m.to) || this.snapshotsBuilding.has(m.to)) {
+        this.node.reportSnapshot(m.to, false);
+        continue;
+      }
+      this.snapshotsBuilding.add(m.to);
       const chunks: Buffer[] = [];
-      for await (const c of this.store.snapshot()) chunks.push(c);
+      try {
+        for await (const c of this.store.snapshot()) chunks.push(c);
+      } finally {
+        this.snapshotsBuilding.delete(m.to);
+      }
       const image: SnapshotImage = { members: this.membership.toJSON(), mvcc: chunks };
       this.transport.send([{ ...m, snapshot: { metadata: m.snapshot.metadata, data: encode(image) } }]);
       this.opts.logger.info({ to: m.to, index: m.snapshot.metadata.index }, 'sending snapshot');
