@@ -8,7 +8,7 @@ import { History } from './history';
 import { checkHistory } from './linearizability';
 import type { InjectedFault } from './nemesis';
 import { buildReport, formatReport, reportHtml } from './report';
-import { classifyError, makeClient, runWorkload } from './workload';
+import { classifyError, finalReads, makeClient, runWorkload } from './workload';
 
 describe('classifyError', () => {
   it('fails only what certainly did not happen', () => {
@@ -134,8 +134,12 @@ describe.skipIf(!fs.existsSync(ETCD))('workload against a real etcd 3.4 member',
       kill.stop = history.now();
       faults.push(kill);
     })();
-    const { ops } = await runWorkload({ endpoints: [CLIENT], clients: 4, keys: ['f/a', 'f/b'], durationMs: 5500, opTimeoutMs: 400, seed: 11, history });
+    await runWorkload({ endpoints: [CLIENT], clients: 4, keys: ['f/a', 'f/b'], durationMs: 5500, opTimeoutMs: 400, seed: 11, history });
     await nemesis;
+    // After healing, read every key once: a lost acknowledged write would contradict it.
+    const last = await finalReads([CLIENT], ['f/a', 'f/b'], history);
+    expect(last.map((o) => o.outcome)).toEqual(['ok', 'ok']);
+    const ops = history.operations();
     await m.destroy();
     const check = checkHistory(ops);
     const report = buildReport(ops, faults, check);

@@ -221,3 +221,27 @@ export async function runWorkload(opts: WorkloadOptions): Promise<WorkloadResult
   }
   return { history, ops: history.operations() };
 }
+
+/**
+ * One linearizable read of every key after the cluster has healed, recorded in the
+ * history. Without it a write acknowledged near the end and then lost would never
+ * be contradicted by any read, and the checker could not see the loss.
+ */
+export async function finalReads(endpoints: string[], keys: readonly string[], history: History, opTimeoutMs = 5000): Promise<Operation[]> {
+  const etcd = makeClient(endpoints, opTimeoutMs);
+  const process = 1_000_000; // a process id no workload client uses
+  const out: Operation[] = [];
+  try {
+    for (const key of keys) {
+      const op = history.invoke(process, key, 'get');
+      try {
+        out.push(history.ok(op, { value: await guarded(etcd.get(key).string(), opTimeoutMs + 1000) }));
+      } catch (err) {
+        out.push(history.complete(op, classifyError(err), undefined, err instanceof Error ? err.message : String(err)));
+      }
+    }
+  } finally {
+    etcd.close();
+  }
+  return out;
+}
