@@ -102,6 +102,33 @@ describe('TcpProxy', () => {
     expect(p.stats.accepted).toBe(1);
   });
 
+  it('carries a large stream intact, with and without delay', async () => {
+    const server = net.createServer((sock) => {
+      sock.on('error', () => sock.destroy());
+      sock.pipe(sock);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    cleanups.push(() => new Promise<void>((r) => server.close(() => r())));
+    const p = await proxyTo((server.address() as net.AddressInfo).port);
+    for (const mode of [PASS, delay(5)]) {
+      p.set('both', mode);
+      const data = Buffer.alloc(4 * 1024 * 1024);
+      for (let i = 0; i < data.length; i++) data[i] = (i * 2654435761) >>> 24;
+      const sock = net.connect({ host: '127.0.0.1', port: p.port });
+      cleanups.push(() => void sock.destroy());
+      const chunks: Buffer[] = [];
+      let got = 0;
+      sock.on('data', (d: Buffer) => {
+        chunks.push(d);
+        got += d.length;
+      });
+      sock.write(data);
+      await waitFor(() => got >= data.length, 'the echo of 4 MiB', 20_000);
+      expect(Buffer.concat(chunks).equals(data)).toBe(true);
+      sock.destroy();
+    }
+  });
+
   it('delays chunks but keeps their order', async () => {
     const s = await tagServer('b');
     const p = await proxyTo(s.port);

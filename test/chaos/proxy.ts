@@ -41,6 +41,7 @@ class Pipe {
   private timer: NodeJS.Timeout | null = null;
   private lastDue = 0;
   private ended = false;
+  private waitingDrain = false;
   /** Set once bytes were discarded: the receiver's framing is broken from here on. */
   tainted = false;
 
@@ -79,9 +80,14 @@ class Pipe {
   private write(chunk: Buffer): void {
     if (this.dst.destroyed) return;
     this.stats.forwardedBytes += chunk.length;
-    if (!this.dst.write(chunk)) {
+    // Backpressure: stop reading until the receiver catches up (one drain listener at a time).
+    if (!this.dst.write(chunk) && !this.waitingDrain) {
+      this.waitingDrain = true;
       this.src.pause();
-      this.dst.once('drain', () => this.src.resume());
+      this.dst.once('drain', () => {
+        this.waitingDrain = false;
+        this.src.resume();
+      });
     }
   }
 
