@@ -44,6 +44,14 @@ describe('linearizability checker: hand-made histories', () => {
     expect(ex.message).toContain('get -> "a"');
   });
 
+  it('explains a violation without unknown writes that only add noise', () => {
+    const h = [put(0, 0, 2, 'a'), put(1, 3, 5, 'b'), put(2, 6, 7, 'c', 'unknown'), get(3, 7, 10, 'a')];
+    const ex = checkHistory(h).keys[0]!.explanation!;
+    expect(ex.lastLinearized.map((l) => l.op.input.value)).toEqual(['a', 'b']);
+    expect(ex.state).toBe('b');
+    expect(ex.pending.map((p) => p.id)).toEqual([h[2]!.id, h[3]!.id]);
+  });
+
   it('reports a lost acknowledged write', () => {
     // put b was acknowledged, yet later reads see the older value a, and then nothing.
     const h = [put(0, 0, 1, 'a'), put(1, 2, 3, 'b'), get(2, 5, 6, 'a'), get(2, 7, 8, 'a')];

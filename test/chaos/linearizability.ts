@@ -194,7 +194,10 @@ export function checkKey(key: string, allOps: readonly Operation[], opts: CheckO
   let state: State = null;
   let entry = head.next;
   let steps = 0;
-  let best: { depth: number; explanation?: Explanation } = { depth: -1 };
+  // The explanation comes from the deepest dead end, counting acknowledged ops and
+  // preferring fewer unknown ones: an unknown write placed just to fail is noise.
+  let known = 0;
+  let best: { score: number; explanation?: Explanation } = { score: -Infinity };
 
   while (entry !== null) {
     if (++steps > maxSteps) return undecided(key, ops.length, steps, `over the budget of ${maxSteps} steps`);
@@ -210,6 +213,7 @@ export function checkKey(key: string, allOps: readonly Operation[], opts: CheckO
         const h = (setHash ^ z[i]! ^ stateHash(r.next)) >>> 0;
         if (cache.add(h, bits, r.next)) {
           calls.push({ entry, prevState: state });
+          if (op.outcome !== 'unknown') known++;
           setHash ^= z[i]!;
           state = r.next;
           lift(entry);
@@ -223,11 +227,13 @@ export function checkKey(key: string, allOps: readonly Operation[], opts: CheckO
     }
     // A return entry: its op must already be linearized, which it is not.
     if (entry.time === Infinity) return { key, verdict: 'ok', ops: ops.length, steps };
-    if (calls.length > best.depth) best = { depth: calls.length, explanation: explain(ops, calls, state, entry, head) };
+    const score = known * (ops.length + 1) - (calls.length - known);
+    if (score > best.score) best = { score, explanation: explain(ops, calls, state, entry, head) };
     const top = calls.pop();
     if (top === undefined) break;
     state = top.prevState;
     const i = top.entry.op;
+    if (ops[i]!.outcome !== 'unknown') known--;
     bits[i >>> 5]! &= ~(1 << (i & 31));
     setHash ^= z[i]!;
     unlift(top.entry);
@@ -263,7 +269,7 @@ function explain(
     `no linearization of key ${JSON.stringify(stuck.key)} explains ${describeOp(stuck)}`,
     `longest linearization found (${calls.length} ops) ends with:`,
     ...lastLinearized.map((l) => `  ${describeOp(l.op)}  => ${JSON.stringify(l.stateAfter)}`),
-    `register then holds ${JSON.stringify(state)}; none of these can take effect next:`,
+    `register then holds ${JSON.stringify(state)}; no order of the pending ops lets the stuck one return in time:`,
     ...pending.map((p) => `  ${describeOp(p)}`),
   ];
   return { lastLinearized, state, stuck, pending, message: lines.join('\n') };
