@@ -145,11 +145,17 @@ export class RaftDriver {
         await this.handleReady(this.node.ready());
       }
     } catch (e) {
-      this.stopped = true;
-      this.opts.hooks.onFatal(e as Error);
+      this.fail(e as Error);
     } finally {
       this.processing = false;
     }
+  }
+
+  private fail(err: Error): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.ticker) clearInterval(this.ticker);
+    this.opts.hooks.onFatal(err);
   }
 
   private async handleReady(rd: Ready): Promise<void> {
@@ -190,7 +196,10 @@ export class RaftDriver {
     if (rd.committedEntries.length > 0) {
       const res = this.applier.applyEntries(rd.committedEntries);
       if (res.confState) this.confState = res.confState;
-      await this.store.commit();
+      // The store's batch is written behind the loop, not awaited: answers come
+      // from memory, the WAL already holds the entries, and the store's batches
+      // keep their order. A failed write is as fatal as a failed WAL write.
+      this.store.commit().catch((err: unknown) => this.fail(err as Error));
       if (res.membershipChanged) {
         await this.wal.saveMembership(encode(this.membership.toJSON()), false);
         this.opts.hooks.onMembershipChanged();
@@ -252,6 +261,8 @@ export class RaftDriver {
   /** Every --snapshot-count applied entries: record a snapshot and drop the log below it. */
   private async takeSnapshot(): Promise<void> {
     const index = this.applied;
+    // The log below the snapshot may go only once the store holds what it produced.
+    await this.store.commit();
     const snap = this.storage.createSnapshot(index, this.confState, new Uint8Array(0));
     await this.wal.saveSnapshot(snap.metadata);
     this.snapshotIndex = index;
