@@ -51,6 +51,9 @@ export interface MvccStoreOptions {
 
 export type ChangeListener = (batch: ChangeBatch) => void;
 
+/** Records per LevelDB round trip when rebuilding the index (fewer trips, faster open). */
+const LOAD_CHUNK = 10_000;
+
 interface CompactWaiter {
   rev: number;
   resolve: () => void;
@@ -326,7 +329,7 @@ export class MvccStore {
     const it = this.backend.diskIterator();
     try {
       for (;;) {
-        const chunk = await it.nextv(1000);
+        const chunk = await it.nextv(LOAD_CHUNK);
         if (chunk.length === 0) break;
         for (const [k, v] of chunk) {
           const main = revKeyMain(k);
