@@ -340,11 +340,11 @@ export class MvccStore {
           // Only the newest version of a key needs decoding: park its raw
           // record in `value` (marked by createRevision -1) and decode once at the end.
           if (v[0] === 1) {
-            e.revs.push(main, -sub - 1);
+            e.addRev(main, -sub - 1);
             e.value = null;
             e.createRevision = 0;
           } else {
-            e.revs.push(main, sub);
+            e.addRev(main, sub);
             e.value = v;
             e.createRevision = -1;
           }

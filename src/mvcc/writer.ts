@@ -55,7 +55,7 @@ export class WriteTxn implements ReadView {
     const raw = encodeRecord(keyBuf, value, created, version, lease);
     const sub = this.changes.length;
     this.backend.add(main, sub, raw);
-    e.revs.push(main, sub);
+    e.addRev(main, sub);
     e.value = raw.subarray(HEADER + keyBuf.length);
     e.createRevision = created;
     e.version = version;
@@ -81,7 +81,7 @@ export class WriteTxn implements ReadView {
       if (wantPrev) prevKvs.push(kvOfSaved(saved));
       const sub = this.changes.length;
       this.backend.add(main, sub, encodeTombstone(Buffer.from(e.key, 'latin1')));
-      e.revs.push(main, -sub - 1);
+      e.addRev(main, -sub - 1);
       this.index.liveChanged(e, -1);
       e.value = null;
       e.createRevision = 0;
