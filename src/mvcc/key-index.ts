@@ -95,6 +95,28 @@ export class KeyIndex {
     return e;
   }
 
+  /**
+   * Bulk load (open/restore): entries go into the map only; rebuildSorted()
+   * then sorts once instead of paying a sorted insert per key.
+   */
+  getOrCreateUnsorted(key: string): KeyEntry {
+    let e = this.map.get(key);
+    if (!e) {
+      e = new KeyEntry(key);
+      this.map.set(key, e);
+    }
+    return e;
+  }
+
+  /** Rebuilds leaves and live counts from the map (after getOrCreateUnsorted). */
+  rebuildSorted(): void {
+    const all = [...this.map.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    this.leaves = [];
+    // Leaves start half full so that later inserts rarely split them at once.
+    for (let i = 0; i < all.length; i += LEAF_MAX / 2) this.leaves.push(all.slice(i, i + LEAF_MAX / 2));
+    this.recount();
+  }
+
   remove(key: string): void {
     const e = this.map.get(key);
     if (!e) return;

@@ -334,7 +334,7 @@ export class MvccStore {
         for (const [k, v] of chunk) {
           const main = revKeyMain(k);
           const sub = revKeySub(k);
-          const e = this.index.getOrCreate(recordKeyString(v));
+          const e = this.index.getOrCreateUnsorted(recordKeyString(v));
           size += k.length + v.length;
           if (main > rev) rev = main;
           // Only the newest version of a key needs decoding: park its raw
@@ -353,6 +353,8 @@ export class MvccStore {
     } finally {
       await it.close();
     }
+    // Liveness is already right (parked raw record vs null), so counts are too.
+    this.index.rebuildSorted();
     for (const e of this.index.entries()) {
       if (e.createRevision !== -1) {
         e.version = 0;
@@ -365,7 +367,6 @@ export class MvccStore {
       e.version = r.version;
       e.lease = r.lease;
     }
-    this.index.recount();
     this.backend.size = size;
     this.currentRev = rev;
     this.persistedRev = rev;
