@@ -174,15 +174,23 @@ export class MvccStore {
     this.backend.setMeta(META_CONSISTENT_INDEX, encodeNumber(raftIndex));
   }
 
-  /** Writes everything applied since the last commit in one batch. */
-  async commit(): Promise<void> {
+  /**
+   * Writes everything applied since the last commit in one batch. Pass
+   * sync: true before the server compacts its Raft log up to the consistent
+   * index (as etcd forces a backend commit before a snapshot): after that the
+   * log can no longer replay what a machine crash would lose.
+   */
+  async commit(opts: { sync?: boolean } = {}): Promise<void> {
     if (this.persistedRev !== this.currentRev) {
       this.backend.setMeta(META_REV, encodeNumber(this.currentRev));
       this.persistedRev = this.currentRev;
     }
+    // A sync commit must reach the disk even with nothing new: LevelDB's
+    // sync write also flushes the earlier unsynced batches from its log.
+    if (opts.sync) this.backend.setMeta(META_CONSISTENT_INDEX, encodeNumber(this.ci));
     const compaction = this.compactToPersist;
     this.compactToPersist = null;
-    await this.backend.commit(this.sync);
+    await this.backend.commit(opts.sync ?? this.sync);
     if (compaction !== null) this.schedulePhysical(compaction);
   }
 

@@ -261,6 +261,18 @@ describe('durability and snapshots', () => {
     expect(keys(get('\0', '\0').kvs)).toEqual(['a', 'b']);
   });
 
+  it('commit({ sync: true }) with nothing new still writes (and keeps) the consistent index', async () => {
+    put('a');
+    await ctx.s.commit();
+    ctx.s.setConsistentIndex(next());
+    await ctx.s.commit({ sync: true });
+    await ctx.s.commit({ sync: true });
+    await ctx.h.crash();
+    ctx.s = await ctx.h.open();
+    expect(ctx.s.consistentIndex()).toBe(2);
+    expect(ctx.s.rev).toBe(2);
+  });
+
   it('revision survives when every record was compacted away', async () => {
     put('a');
     del('a');
