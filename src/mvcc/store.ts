@@ -250,6 +250,7 @@ export class MvccStore {
    */
   async restore(chunks: AsyncIterable<Buffer> | Iterable<Buffer>, consistentIndex?: number): Promise<void> {
     this.pauseCompaction = true;
+    this.compactToPersist = null; // the state it belonged to is being replaced
     await this.backend.flushed();
     await this.compactChain;
     this.backend.reset();

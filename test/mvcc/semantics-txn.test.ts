@@ -224,6 +224,30 @@ describe('change feed', () => {
     ]);
   });
 
+  it('a key changed twice in one txn (validation quirks): each event says what it wrote; prevKv is the pre-txn version', async () => {
+    put('k', 'old'); // rev 2
+    const got: string[] = [];
+    ctx.s.onChange((c) =>
+      c.events.forEach((e) => got.push(`${e.type}:${e.kv.value.toString()}:${e.kv.version}:prev=${e.prevKv?.value.toString()}`)),
+    );
+    // put in nested txn 1, delete in nested txn 2: accepted by etcd's check [etcd 3.4.23]
+    ctx.s.txn(
+      {
+        compare: [],
+        success: [
+          { requestTxn: { compare: [], success: [{ requestPut: { key: b('k'), value: b('new') } }], failure: [] } },
+          { requestTxn: { compare: [], success: [{ requestDeleteRange: { key: b('k') } }], failure: [] } },
+        ],
+        failure: [],
+      },
+      next(),
+    );
+    expect(got).toEqual(['PUT:new:2:prev=old', 'DELETE::0:prev=old']);
+    const hist = await ctx.s.eventsFrom(3, b('k'), undefined, { prevKv: true });
+    expect(hist.events.map((e) => `${e.type}:${e.kv.value.toString()}:${e.kv.version}:prev=${e.prevKv?.value.toString()}`)).toEqual(got);
+    expect(get('k').count).toBe(0);
+  });
+
   it('delete events carry only key and mod revision', async () => {
     put('a', '1');
     del('a');
