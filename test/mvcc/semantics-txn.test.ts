@@ -189,6 +189,13 @@ describe('compaction', () => {
     expect(ctx.s.keyCount).toBe(1); // b's history is gone from the index too
   });
 
+  it('hashKV before any compaction reports compact revision -1 [etcd 3.4.23]', async () => {
+    const fresh = new StoreHarness();
+    const st = await fresh.open();
+    expect(await st.hashKV()).toMatchObject({ compactRevision: -1, hashRevision: 1 });
+    await fresh.dispose();
+  });
+
   it('hashKV: at or below the compacted revision fails; future fails; equal stores hash equal', async () => {
     ctx.s.compact(3, next());
     await expect(ctx.s.hashKV(3)).rejects.toBe(Errors.Compacted);
