@@ -261,8 +261,9 @@ export class RaftDriver {
   /** Every --snapshot-count applied entries: record a snapshot and drop the log below it. */
   private async takeSnapshot(): Promise<void> {
     const index = this.applied;
-    // The log below the snapshot may go only once the store holds what it produced.
-    await this.store.commit();
+    // The log below the snapshot may go only once the store holds what it produced,
+    // on disk: its ordinary batches are unsynced because the log could replay them.
+    await this.store.commit({ sync: true });
     const snap = this.storage.createSnapshot(index, this.confState, new Uint8Array(0));
     await this.wal.saveSnapshot(snap.metadata);
     this.snapshotIndex = index;
