@@ -251,7 +251,8 @@ export class Raft {
     return pr !== undefined && !pr.isLearner && !this.raftLog.hasPendingSnapshot();
   }
 
-  private hasUnappliedConfChanges(): boolean {
+  /** Committed but unapplied conf changes: campaigning now could use a stale configuration. */
+  hasUnappliedConfChanges(): boolean {
     const log = this.raftLog;
     if (log.committed <= log.applied) return false;
     const lo = Math.max(log.applied + 1, log.firstIndex());

@@ -48,6 +48,7 @@ export function runSchedule(seed: number): ScheduleResult {
     dup: pick(rand, [0, 0.05, 0.15]),
     delay: pick(rand, [0, 0.2, 0.5]),
     maxDelay: 1 + randInt(rand, 6),
+    stale: pick(rand, [0, 0, 0.005, 0.02]),
   };
   const confChanges = rand() < 0.4;
   // Some schedules crash members often (and restart them quickly): divergent logs.
