@@ -196,7 +196,10 @@ export class RawNode {
       rd.mustSync = hs.term !== this.prevHardSt.term || hs.vote !== this.prevHardSt.vote;
       this.prevHardSt = hs;
     }
-    if (log.unstable.snapshot) rd.snapshot = log.unstable.snapshot;
+    if (log.unstable.snapshot) {
+      rd.snapshot = log.unstable.snapshot;
+      rd.mustSync = true;
+    }
     if (rd.entries.length > 0) rd.mustSync = true;
     if (rd.committedEntries.length > 0) {
       log.applying = rd.committedEntries[rd.committedEntries.length - 1]!.index;
