@@ -41,6 +41,7 @@ export function runSchedule(seed: number): ScheduleResult {
     maxSizePerMsg: churn ? 1 : pick(rand, [1, 64, 1 << 20]),
     readyCrash: pick(rand, [0, 0, 0.003, 0.02]),
     leaderSendCrash: churn ? pick(rand, [0.2, 0.4]) : pick(rand, [0, 0.02, 0.1]),
+    earlySend: rand() < 0.5,
   };
   const c = new SimCluster(rand, opts, seed);
   c.net.faults = {
@@ -77,7 +78,8 @@ export function runSchedule(seed: number): ScheduleResult {
       // A burst of client proposals, half of them sent to the (highest-term) leader.
       const m = rand() < 0.5 ? (c.leader() ?? randomAlive()) : randomAlive();
       const n = 1 + randInt(rand, 3);
-      for (let i = 0; m && i < n; i++) c.propose(m, `p${proposals++}`);
+      if (m && rand() < 0.3) c.proposeBatch(m, Array.from({ length: n }, () => `p${proposals++}`));
+      else for (let i = 0; m && i < n; i++) c.propose(m, `p${proposals++}`);
     }
     if (rand() < 0.25) {
       const m = randomAlive();
@@ -115,6 +117,11 @@ export function runSchedule(seed: number): ScheduleResult {
       if (m) c.compact(m, randInt(rand, 4));
     }
     if (confChanges && rand() < 0.03) confChange(c, rand, size, spares, removed);
+    if (rand() < 0.01) {
+      // Leadership transfer to a random voter (it may be down, lagging or cut off).
+      const l = c.leader();
+      if (l) l.rn!.transferLeader(pick(rand, l.rn!.raft.trk.voterIds()));
+    }
   }
 
   // Heal everything; the cluster must recover on its own.
