@@ -38,6 +38,7 @@ export class SimMember {
   digest = 0;
   conf: ConfState | undefined;
   incarnation = 0;
+  crashedAt = 0;
 
   constructor(readonly id: NodeId) {}
 
@@ -108,6 +109,7 @@ export class SimCluster {
 
   crash(m: SimMember): void {
     m.rn = undefined;
+    m.crashedAt = this.now;
   }
 
   restart(m: SimMember): void {

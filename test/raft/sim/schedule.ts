@@ -29,7 +29,7 @@ export function runSchedule(seed: number): ScheduleResult {
   // before sending, one entry per append. That is what builds Raft figure 8 (entries of
   // several terms at one index, on different minorities).
   const churn = rand() < 0.35;
-  const size = rand() < 0.6 ? 3 : 5;
+  const size = rand() < (churn ? 0.4 : 0.6) ? 3 : 5;
   const electionTick = 10;
   const opts = {
     electionTick,
@@ -92,7 +92,9 @@ export function runSchedule(seed: number): ScheduleResult {
     }
     if (rand() < restartRate) {
       const dead = [...c.members.values()].filter((m) => !m.alive);
-      if (dead.length) c.restart(pick(rand, dead));
+      // Churn restarts the member down longest: it comes back with the oldest view of
+      // the log while fresher members may be down, the figure-8 situation.
+      if (dead.length) c.restart(churn ? dead.reduce((a, b) => (b.crashedAt < a.crashedAt ? b : a)) : pick(rand, dead));
     }
     if (!partitioned && rand() < partitionRate) {
       const all = [...c.members.keys()];
