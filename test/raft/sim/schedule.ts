@@ -14,7 +14,8 @@ export interface ScheduleResult {
   ticks: number;
   committed: number;
   reads: number;
-  leaderChanges: number;
+  leaderTerms: number;
+  fingerprint: number;
 }
 
 const SUB_ROUNDS = 3;
@@ -163,7 +164,8 @@ export function runSchedule(seed: number): ScheduleResult {
     ticks: faultTicks + ticks,
     committed: c.checker.proposalsCommitted,
     reads: c.checker.readsAnswered,
-    leaderChanges: 0,
+    leaderTerms: c.checker.leaderTerms,
+    fingerprint: c.checker.fingerprint(),
   };
 }
 
