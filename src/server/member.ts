@@ -93,7 +93,13 @@ export class Member {
       snapshotCount: cfg.snapshotCount,
       logger: log,
       hooks: {
-        onLeaderChange: () => reads.onLeaderChange(),
+        onLeaderChange: () => {
+          reads.onLeaderChange();
+          // Proposals made under the old leader may or may not commit under the new
+          // one: tell their clients now, with etcd's ambiguous error, instead of
+          // letting them wait out the full request timeout.
+          waits.failAll(Errors.TimeoutDueToLeaderFail);
+        },
         onApplied: (applied) => reads.onApplied(applied),
         onReadState: (ctx, index) => reads.onReadState(ctx, index),
         onMembershipChanged: () => this.syncPeers(membership, memberId),
