@@ -8,7 +8,7 @@ import type { Logger } from '../log';
 import type { RawNode } from '../raft/rawnode';
 import type { MemoryStorage } from '../raft/storage';
 import { canSendBeforePersist } from '../raft/util';
-import { ConfState, Message, MessageType, NONE, NodeId, Ready, Snapshot, StateType } from '../raft/types';
+import { ConfState, Entry, Message, MessageType, NONE, NodeId, Ready, Snapshot, StateType } from '../raft/types';
 import type { Wal } from '../wal';
 import type { Transport } from '../transport';
 import type { MvccStore } from '../mvcc/store';
@@ -178,37 +178,55 @@ export class RaftDriver {
     if (now.length > 0) this.transport.send(now);
 
     if (rd.snapshot) await this.installSnapshot(rd.snapshot);
+
+    // Committed entries already on this member's disk before this Ready are
+    // applied (and their clients answered) while this Ready's write is in flight,
+    // as etcd applies in parallel with persisting. An entry this Ready rewrites
+    // (a follower's conflicting tail) is not on disk yet, whatever its index.
+    let durable = this.storage.lastIndex();
+    if (rd.entries.length > 0) durable = Math.min(durable, rd.entries[0]!.index - 1);
+    let early = 0;
+    while (early < rd.committedEntries.length && rd.committedEntries[early]!.index <= durable) early++;
+    if (early > 0) await this.applyCommitted(rd.committedEntries.slice(0, early));
+
     if (rd.entries.length > 0) this.storage.append(rd.entries);
     if (rd.hardState) {
       this.storage.setHardState(rd.hardState);
       this.committed = rd.hardState.commit;
     }
     if (rd.entries.length > 0 || rd.hardState || rd.snapshot) {
-      await this.wal.save({
+      const saved = this.wal.save({
         hardState: rd.hardState,
         entries: rd.entries,
         snapshot: rd.snapshot ? { metadata: rd.snapshot.metadata } : undefined,
         mustSync: rd.mustSync || rd.snapshot !== undefined,
       });
+      // A new commit index alone needs no fsync and nothing waits on it (Raft
+      // treats commit as volatile); the WAL keeps its writes in order.
+      if (rd.entries.length > 0 || rd.snapshot || rd.mustSync) await saved;
+      else saved.catch((err: unknown) => this.fail(err as Error));
     }
     if (later.length > 0) await this.sendWithSnapshots(later);
 
-    if (rd.committedEntries.length > 0) {
-      const res = this.applier.applyEntries(rd.committedEntries);
-      if (res.confState) this.confState = res.confState;
-      // The store's batch is written behind the loop, not awaited: answers come
-      // from memory, the WAL already holds the entries, and the store's batches
-      // keep their order. A failed write is as fatal as a failed WAL write.
-      this.store.commit().catch((err: unknown) => this.fail(err as Error));
-      if (res.membershipChanged) {
-        await this.wal.saveMembership(encode(this.membership.toJSON()), false);
-        this.opts.hooks.onMembershipChanged();
-      }
-      this.applied = rd.committedEntries[rd.committedEntries.length - 1]!.index;
-    }
+    if (early < rd.committedEntries.length) await this.applyCommitted(early === 0 ? rd.committedEntries : rd.committedEntries.slice(early));
     this.node.advance(rd);
-    if (rd.committedEntries.length > 0 || rd.snapshot) this.opts.hooks.onApplied(this.applied);
+    if (rd.snapshot && rd.committedEntries.length === 0) this.opts.hooks.onApplied(this.applied);
     if (this.applied - this.snapshotIndex >= this.opts.snapshotCount) await this.takeSnapshot();
+  }
+
+  private async applyCommitted(entries: Entry[]): Promise<void> {
+    const res = this.applier.applyEntries(entries);
+    if (res.confState) this.confState = res.confState;
+    // The store's batch is written behind the loop, not awaited: answers come
+    // from memory, the WAL already holds the entries, and the store's batches
+    // keep their order. A failed write is as fatal as a failed WAL write.
+    this.store.commit().catch((err: unknown) => this.fail(err as Error));
+    if (res.membershipChanged) {
+      await this.wal.saveMembership(encode(this.membership.toJSON()), false);
+      this.opts.hooks.onMembershipChanged();
+    }
+    this.applied = entries[entries.length - 1]!.index;
+    this.opts.hooks.onApplied(this.applied);
   }
 
   /** A snapshot from the leader: replace the store and the member list, then the log. */

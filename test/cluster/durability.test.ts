@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { call, kvClient, RunningCluster, startEtsCluster, waitHealthy } from '../support/cluster';
+import { call, kvClient, leaderIndex, RunningCluster, startEtsCluster, waitHealthy } from '../support/cluster';
 import { spawnMember } from '../support/process';
 
 let cluster: RunningCluster | undefined;
@@ -60,25 +60,28 @@ describe('durability', () => {
   it('lets a member that fell behind a compacted log catch up by snapshot', async () => {
     cluster = await startEtsCluster(3, ['--snapshot-count', '500']);
     const c = cluster;
-    await c.kill(2);
+    // A follower falls behind (killing the leader would only test an election).
+    const lead = await leaderIndex(c);
+    const behind = (lead + 1) % 3;
+    await c.kill(behind);
     // More than the 5000 entries kept behind a snapshot, so the leader must send one.
-    const kv = kvClient(c.endpoints[0]!);
+    const kv = kvClient(c.endpoints[lead]!);
     const batch = 50;
     for (let i = 0; i < 5600; i += batch) {
       await Promise.all(Array.from({ length: batch }, (_, j) => call(kv, 'Put', { key: Buffer.from(`s/${i + j}`), value: Buffer.from(String(i + j)) }, 10_000)));
     }
-    c.restart(2);
+    c.restart(behind);
     await waitHealthy(c.endpoints);
     const deadline = Date.now() + 30_000;
     let got = new Map<string, string>();
     while (Date.now() < deadline) {
-      got = await getAll(c.endpoints[2]!, 's/');
+      got = await getAll(c.endpoints[behind]!, 's/');
       if (got.size === 5600) break;
       await new Promise((r) => setTimeout(r, 200));
     }
     expect(got.size).toBe(5600);
     expect(got.get('s/5599')).toBe('5599');
-    expect(c.members[2]!.log.join('')).toMatch(/installed snapshot from leader/);
+    expect(c.members[behind]!.log.join('')).toMatch(/installed snapshot from leader/);
   });
 });
 

@@ -143,3 +143,23 @@ export function startEtsCluster(size: number, extraArgs: string[] = []): Promise
 export function startRealEtcd(etcdBin: string, size: number, extraArgs: string[] = []): Promise<RunningCluster> {
   return startCluster('etcd', size, extraArgs, etcdBin);
 }
+
+/** Index of the member the cluster currently follows, by asking each for its Status. */
+export async function leaderIndex(cluster: RunningCluster): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    for (const ep of cluster.endpoints) {
+      try {
+        const s = await call<{ leader: string }>(kvClient(ep, 'Maintenance'), 'Status', {}, 2000);
+        if (s.leader === '0') continue;
+        for (const [i, other] of cluster.endpoints.entries()) {
+          const o = await call<{ header: { member_id: string } }>(kvClient(other, 'Maintenance'), 'Status', {}, 2000).catch(() => undefined);
+          if (o?.header.member_id === s.leader) return i;
+        }
+      } catch {
+        // member down or busy: ask the next one
+      }
+    }
+    await sleep(100);
+  }
+  throw new Error('no leader found');
+}
