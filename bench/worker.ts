@@ -1,0 +1,158 @@
+// One load-generator thread: opens its share of connections, runs its share of
+// closed-loop clients (each waits for its previous reply before sending the next
+// request), and records every latency in a local histogram merged later.
+
+import { parentPort, workerData } from 'node:worker_threads';
+import { performance } from 'node:perf_hooks';
+import * as grpc from '@grpc/grpc-js';
+import { Histogram } from './histogram';
+import { clientOn, openChannel, waitReady, type EtcdClient } from './rpc';
+import { KEY_PREFIX, RANGE_PREFIX, keyFor, prefixEnd, type WorkerMessage, type WorkerTask } from './task';
+
+const MAX_ERROR_SAMPLES = 5;
+
+function post(msg: WorkerMessage): void {
+  parentPort?.postMessage(msg);
+}
+
+const wallNow = (): number => performance.timeOrigin + performance.now();
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+class Runner {
+  readonly hist = new Histogram();
+  ops = 0;
+  errors = 0;
+  conflicts = 0;
+  readonly errorSamples: string[] = [];
+  private issued = 0;
+  private nextSeq: number;
+  private readonly value: Buffer;
+  private readonly revs: Float64Array | null;
+  private readonly rangeKey = Buffer.from(RANGE_PREFIX);
+  private readonly rangeEnd = prefixEnd(RANGE_PREFIX);
+  private deadline = Infinity;
+
+  constructor(private readonly task: WorkerTask) {
+    this.nextSeq = task.seqStart;
+    this.value = Buffer.alloc(task.valueSize, 'v');
+    this.revs = task.revCache ? new Float64Array(task.revCache) : null;
+  }
+
+  private randomIndex(): number {
+    return Math.floor(Math.random() * this.task.keySpace);
+  }
+
+  private key(i: number): Buffer {
+    return Buffer.from(keyFor(KEY_PREFIX, i, this.task.keySize));
+  }
+
+  /** Claims the next request slot; false when this worker's share is used up. */
+  private claim(): boolean {
+    if (this.task.op === 'populate') return this.nextSeq < this.task.seqEnd;
+    if (wallNow() >= this.deadline) return false;
+    if (this.issued >= this.task.requests) return false;
+    this.issued++;
+    return true;
+  }
+
+  async runClient(c: EtcdClient): Promise<void> {
+    let retryKey = -1; // txn: a conflicted compare-and-put is retried on the same key
+    while (this.claim()) {
+      const t0 = performance.now();
+      try {
+        retryKey = await this.once(c, retryKey);
+        this.hist.record((performance.now() - t0) * 1000);
+        this.ops++;
+      } catch (err) {
+        this.errors++;
+        const text = (err as grpc.ServiceError).details || String(err);
+        if (this.errorSamples.length < MAX_ERROR_SAMPLES && !this.errorSamples.includes(text)) this.errorSamples.push(text);
+        await sleep(10); // don't spin on a dead endpoint
+      }
+    }
+  }
+
+  /** Issues one request; returns the key index to retry next (txn conflicts) or -1. */
+  private async once(c: EtcdClient, retryKey: number): Promise<number> {
+    const t = this.task;
+    switch (t.op) {
+      case 'populate': {
+        const i = this.nextSeq++;
+        const res = await c.put({ key: this.key(i), value: this.value });
+        if (this.revs && i < this.revs.length) this.revs[i] = Number(res.header.revision);
+        return -1;
+      }
+      case 'put':
+        await c.put({ key: this.key(this.randomIndex()), value: this.value });
+        return -1;
+      case 'get':
+        await c.range({ key: this.key(this.randomIndex()), serializable: t.serializable });
+        return -1;
+      case 'range':
+        await c.range({ key: this.rangeKey, range_end: this.rangeEnd, serializable: t.serializable });
+        return -1;
+      case 'mixed':
+        if (Math.random() < t.getRatio) await c.range({ key: this.key(this.randomIndex()) });
+        else await c.put({ key: this.key(this.randomIndex()), value: this.value });
+        return -1;
+      case 'txn':
+        return this.compareAndPut(c, retryKey >= 0 ? retryKey : this.randomIndex());
+    }
+  }
+
+  /** Optimistic update as Kubernetes' GuaranteedUpdate does it: put only if the key's
+   * mod_revision is still the one we last saw, else read the current one and retry. */
+  private async compareAndPut(c: EtcdClient, i: number): Promise<number> {
+    const key = this.key(i);
+    const known = this.revs ? this.revs[i] ?? 0 : 0;
+    const res = await c.txn({
+      compare: [{ result: 'EQUAL', target: 'MOD', key, mod_revision: String(known) }],
+      success: [{ request_put: { key, value: this.value } }],
+      failure: [{ request_range: { key } }],
+    });
+    if (res.succeeded) {
+      if (this.revs) this.revs[i] = Number(res.header.revision);
+      return -1;
+    }
+    this.conflicts++;
+    const kv = res.responses[0]?.response_range?.kvs[0];
+    if (this.revs) this.revs[i] = kv ? Number(kv.mod_revision) : 0;
+    return i;
+  }
+
+  async run(clients: EtcdClient[]): Promise<{ startMs: number; endMs: number }> {
+    const startMs = wallNow();
+    if (this.task.durationMs > 0) this.deadline = startMs + this.task.durationMs;
+    await Promise.all(Array.from({ length: this.task.clients }, (_, k) => this.runClient(clients[k % clients.length]!)));
+    return { startMs, endMs: wallNow() };
+  }
+}
+
+async function main(): Promise<void> {
+  const task = workerData as WorkerTask;
+  const channels = task.connEndpoints.map((ep) => ({ ep, ch: openChannel(ep) }));
+  try {
+    await Promise.all(channels.map(({ ch }) => waitReady(ch, 10_000)));
+  } catch (err) {
+    post({ type: 'failed', error: String(err) });
+    channels.forEach(({ ch }) => ch.close());
+    return;
+  }
+  const clients = channels.map(({ ep, ch }) => clientOn(ch, ep));
+  const runner = new Runner(task);
+  // Start only when the main thread says so, so all workers measure the same window.
+  const start = new Promise<void>((resolve) => parentPort?.once('message', () => resolve()));
+  post({ type: 'ready' });
+  await start;
+  const { startMs, endMs } = await runner.run(clients);
+  clients.forEach((c) => c.close());
+  post({
+    type: 'done',
+    result: {
+      hist: runner.hist.toData(), ops: runner.ops, errors: runner.errors, errorSamples: runner.errorSamples,
+      conflicts: runner.conflicts, startMs, endMs,
+    },
+  });
+}
+
+void main();
