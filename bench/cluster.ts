@@ -53,6 +53,7 @@ export function commandFor(system: SystemName, repoRoot: string): { cmd: string;
 }
 
 const live = new Set<ChildProcess>();
+const dataRoots = new Set<string>();
 let hooksInstalled = false;
 
 /** Kills every child we started when the harness exits for any reason. */
@@ -61,6 +62,7 @@ function installCleanupHooks(): void {
   hooksInstalled = true;
   const killAll = (): void => {
     for (const c of live) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    for (const d of dataRoots) fs.rmSync(d, { recursive: true, force: true });
   };
   process.on('exit', killAll);
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
@@ -98,6 +100,7 @@ export class Cluster {
 
   constructor(private readonly o: ClusterOptions) {
     this.root = fs.mkdtempSync(path.join(o.dataRoot, `${o.system}-`));
+    dataRoots.add(this.root);
     this.members = Array.from({ length: o.size }, (_, i) => ({
       name: `m${i + 1}`,
       clientUrl: `http://127.0.0.1:${o.portBase + i}`,
@@ -176,6 +179,7 @@ export class Cluster {
       c.once('exit', () => { clearTimeout(timer); resolve(); });
       c.kill('SIGTERM');
     })));
+    dataRoots.delete(this.root);
     if (!keepData) fs.rmSync(this.root, { recursive: true, force: true });
   }
 

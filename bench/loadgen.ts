@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { Histogram } from './histogram';
-import type { OpKind, WorkerMessage, WorkerResult, WorkerTask } from './task';
+import { KEY_PREFIX, type OpKind, type WorkerMessage, type WorkerResult, type WorkerTask } from './task';
 
 export interface LoadOptions {
   /** Members to talk to; connection j goes to endpoints[j % length] (etcd's benchmark does the same). */
@@ -22,6 +22,7 @@ export interface LoadOptions {
   valueSize?: number;
   keySpace?: number;
   getRatio?: number;
+  prefix?: string;
   seqStart?: number;
   seqEnd?: number;
   revCache?: SharedArrayBuffer | null;
@@ -79,6 +80,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       valueSize: o.valueSize ?? 256,
       keySpace: o.keySpace ?? 100_000,
       getRatio: o.getRatio ?? 0.9,
+      prefix: o.prefix ?? KEY_PREFIX,
       seqStart: seq,
       seqEnd: seq + share,
       revCache: o.revCache ?? null,
@@ -92,7 +94,8 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
 
 function runWorkers(tasks: WorkerTask[]): Promise<WorkerResult[]> {
   const script = path.join(__dirname, 'worker.js');
-  const workers = tasks.map((t) => new Worker(script, { workerData: t }));
+  // A larger young generation halves scavenge work: grpc-js allocates a lot per call.
+  const workers = tasks.map((t) => new Worker(script, { workerData: t, resourceLimits: { maxYoungGenerationSizeMb: 64 } }));
   let ready = 0;
   const results: WorkerResult[] = [];
   return new Promise<WorkerResult[]>((resolve, reject) => {

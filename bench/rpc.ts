@@ -23,7 +23,11 @@ export interface RangeRequest { key: Buffer; range_end?: Buffer; serializable?: 
 export interface RangeResponse { header: ResponseHeader; kvs: KeyValue[]; count: string }
 export interface PutRequest { key: Buffer; value: Buffer }
 export interface PutResponse { header: ResponseHeader }
-export interface Compare { result: 'EQUAL' | 'GREATER' | 'LESS' | 'NOT_EQUAL'; target: 'VERSION' | 'CREATE' | 'MOD' | 'VALUE'; key: Buffer; mod_revision?: string; version?: string }
+// Enums go out as numbers: etcd3's copy of rpc.proto names them Equal/Mod while
+// etcd's own (and ours) says EQUAL/MOD; the wire values are the same in both.
+export const CompareResult = { EQUAL: 0, GREATER: 1, LESS: 2, NOT_EQUAL: 3 } as const;
+export const CompareTarget = { VERSION: 0, CREATE: 1, MOD: 2, VALUE: 3 } as const;
+export interface Compare { result: number; target: number; key: Buffer; mod_revision?: string; version?: string }
 export interface RequestOp { request_put?: PutRequest; request_range?: RangeRequest }
 export interface TxnRequest { compare: Compare[]; success: RequestOp[]; failure: RequestOp[] }
 export interface ResponseOp { response_range?: RangeResponse; response_put?: PutResponse }

@@ -27,6 +27,8 @@ export interface WorkerTask {
   keySpace: number;
   /** Fraction of gets in the mixed workload. */
   getRatio: number;
+  /** Key names are prefix + zero-padded index (KEY_PREFIX, or RANGE_PREFIX when populating for range). */
+  prefix: string;
   seqStart: number;
   seqEnd: number;
   /** Float64Array over this buffer: last known mod_revision per key index, shared by
