@@ -92,6 +92,20 @@ export function memoryOf(pid: number): MemoryUse | null {
   }
 }
 
+/** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat. */
+export function cpuSecondsOf(pid: number): number | null {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the ")" that closes the command name; utime and stime are fields 14 and 15.
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(rest[11]) + Number(rest[12])) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return null;
+  }
+}
+
+const CLOCK_TICKS_PER_SECOND = 100; // getconf CLK_TCK on Linux x86-64
+
 export class Cluster {
   readonly members: MemberInfo[];
   private readonly children: ChildProcess[] = [];
@@ -165,6 +179,11 @@ export class Cluster {
     const idx = statuses.findIndex((s) => s.header.member_id === leaderId);
     if (idx < 0) throw new Error(`leader ${leaderId} is not one of our members`);
     return this.endpoints[idx]!;
+  }
+
+  /** Total CPU seconds used by all members so far. */
+  cpuSeconds(): number {
+    return this.pids.reduce((sum, pid) => sum + (pid > 0 ? cpuSecondsOf(pid) ?? 0 : 0), 0);
   }
 
   memory(): (MemoryUse | null)[] {

@@ -67,7 +67,8 @@ function progress(msg: string): void {
 function summary(r: LoadResult): string {
   const errs = r.errors ? `, ${r.errors} errors (${r.errorSamples[0] ?? ''})` : '';
   const conflicts = r.conflicts ? `, ${r.conflicts} conflicts` : '';
-  return `${fmtCount(r.opsPerSec)} ops/s, p50 ${fmtMs(r.p50Ms)} ms, p99 ${fmtMs(r.p99Ms)} ms, max ${fmtMs(r.maxMs)} ms in ${r.elapsedS.toFixed(1)} s${errs}${conflicts}`;
+  const cpu = `CPU/op: server ${r.serverCpuUsPerOp === undefined ? '?' : fmtCount(r.serverCpuUsPerOp)} µs, generator ${fmtCount(r.genCpuUsPerOp)} µs`;
+  return `${fmtCount(r.opsPerSec)} ops/s, p50 ${fmtMs(r.p50Ms)} ms, p99 ${fmtMs(r.p99Ms)} ms, max ${fmtMs(r.maxMs)} ms in ${r.elapsedS.toFixed(1)} s; ${cpu}${errs}${conflicts}`;
 }
 
 function totalFor(w: Workload, f: Flags): number {
@@ -125,10 +126,12 @@ async function runSystem(system: SystemName, workloads: Workload[], f: Flags, wi
         const phase = `${system} ${w.name} ${target === 'leader' ? 'leader' : 'all members'}`;
         try {
           const endpoints = target === 'leader' ? [await cluster.leader()] : cluster.endpoints;
+          const cpuBefore = cluster.cpuSeconds();
           const r = await runLoad({
             endpoints, op: w.op, serializable: w.serializable ?? false, conns: w.conns, clients: w.clients,
             total: totalFor(w, f), keySpace: f.keys, revCache,
           });
+          if (r.ops) r.serverCpuUsPerOp = ((cluster.cpuSeconds() - cpuBefore) * 1e6) / r.ops;
           (run.workloads[w.name] ??= {})[target] = r;
           progress(`${phase}: ${summary(r)}`);
         } catch (err) {

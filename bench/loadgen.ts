@@ -41,6 +41,11 @@ export interface LoadResult {
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
+  /** CPU the load generator itself burnt per request (all threads): on a shared
+   * 2-core box this is CPU the servers did not get. */
+  genCpuUsPerOp: number;
+  /** CPU all members together burnt per request; filled in by the caller, who knows the pids. */
+  serverCpuUsPerOp?: number;
 }
 
 /** Splits `n` into `parts` near-equal integers (larger ones first). */
@@ -88,8 +93,12 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     seq += share;
     return task;
   });
+  const cpuBefore = process.cpuUsage(); // covers worker threads too
   const results = await runWorkers(tasks);
-  return mergeResults(results);
+  const cpu = process.cpuUsage(cpuBefore);
+  const merged = mergeResults(results);
+  merged.genCpuUsPerOp = merged.ops ? (cpu.user + cpu.system) / merged.ops : 0;
+  return merged;
 }
 
 function runWorkers(tasks: WorkerTask[]): Promise<WorkerResult[]> {
@@ -142,5 +151,6 @@ export function mergeResults(results: WorkerResult[]): LoadResult {
     p50Ms: hist.percentile(50) / 1000,
     p99Ms: hist.percentile(99) / 1000,
     maxMs: hist.maxUs / 1000,
+    genCpuUsPerOp: 0,
   };
 }

@@ -59,6 +59,7 @@ export function openChannel(endpoint: string): grpc.Channel {
     'grpc.use_local_subchannel_pool': 1,
     'bench.connection_id': `${process.pid}-${channelSeq++}-${Math.random()}`,
     'grpc.enable_channelz': 0, // channelz bookkeeping costs CPU on every call
+    'grpc.enable_retries': 0, // the retry layer buffers every message; the benchmark never retries
     'grpc.max_receive_message_length': 64 * 1024 * 1024, // 1000-key ranges and beyond
   });
 }

@@ -42,6 +42,8 @@ const METRICS: Metric[] = [
   { label: 'p50 ms', pick: (r) => r.p50Ms, fmt: fmtMs, higherIsBetter: false },
   { label: 'p99 ms', pick: (r) => r.p99Ms, fmt: fmtMs, higherIsBetter: false },
   { label: 'max ms', pick: (r) => r.maxMs, fmt: fmtMs, higherIsBetter: false },
+  // CPU per request of all members together: steadier than throughput on a noisy box.
+  { label: 'server CPU µs/op', pick: (r) => r.serverCpuUsPerOp ?? NaN, fmt: (n) => (n === undefined || Number.isNaN(n) ? DASH : fmtCount(n)), higherIsBetter: false },
 ];
 
 export const HEADER = ['workload', 'metric', 'leader: etcd-ts', 'etcd', 'ratio', 'all members: etcd-ts', 'etcd', 'ratio'];

@@ -88,7 +88,7 @@ class Runner {
         return -1;
       }
       case 'put':
-        await c.put({ key: this.key(this.randomIndex()), value: this.value });
+        await this.put(c, this.randomIndex());
         return -1;
       case 'get':
         await c.range({ key: this.key(this.randomIndex()), serializable: t.serializable });
@@ -98,11 +98,19 @@ class Runner {
         return -1;
       case 'mixed':
         if (Math.random() < t.getRatio) await c.range({ key: this.key(this.randomIndex()) });
-        else await c.put({ key: this.key(this.randomIndex()), value: this.value });
+        else await this.put(c, this.randomIndex());
         return -1;
       case 'txn':
         return this.compareAndPut(c, retryKey >= 0 ? retryKey : this.randomIndex());
     }
+  }
+
+  /** A plain put that also refreshes the shared mod_revision cache, as a watch-fed
+   * cache would, so txn-cas conflicts come from real races and not from which
+   * workloads happened to run before it. */
+  private async put(c: EtcdClient, i: number): Promise<void> {
+    const res = await c.put({ key: this.key(i), value: this.value });
+    if (this.revs && i < this.revs.length) this.revs[i] = Number(res.header.revision);
   }
 
   /** Optimistic update as Kubernetes' GuaranteedUpdate does it: put only if the key's

@@ -102,8 +102,9 @@ describe('keys', () => {
   });
 });
 
-function load(opsPerSec: number, p99Ms: number, errors = 0): LoadResult {
-  return { ops: 1, errors, errorSamples: errors ? ['x'] : [], conflicts: 0, elapsedS: 1, opsPerSec, meanMs: 1, p50Ms: 1, p99Ms, maxMs: 2 };
+function load(opsPerSec: number, p99Ms: number, errors = 0, serverCpuUsPerOp?: number): LoadResult {
+  const r: LoadResult = { ops: 1, errors, errorSamples: errors ? ['x'] : [], conflicts: 0, elapsedS: 1, opsPerSec, meanMs: 1, p50Ms: 1, p99Ms, maxMs: 2, genCpuUsPerOp: 10 };
+  return serverCpuUsPerOp === undefined ? r : { ...r, serverCpuUsPerOp };
 }
 
 function report(): BenchReport {
@@ -113,8 +114,8 @@ function report(): BenchReport {
     options: { quick: true, total: null, only: null, populateKeys: 10 },
     workloads: [{ name: 'put-1', title: 'put', conns: 1, clients: 1, total: 10 }],
     runs: {
-      'etcd-ts': { system: 'etcd-ts', workloads: { 'put-1': { leader: load(200, 5, 3) } }, peak: [{ rssMB: 50, peakMB: 60 }] },
-      etcd: { system: 'etcd', workloads: { 'put-1': { leader: load(100, 10), all: load(150, 8) } }, peak: [{ rssMB: 20, peakMB: 30 }] },
+      'etcd-ts': { system: 'etcd-ts', workloads: { 'put-1': { leader: load(200, 5, 3, 100) } }, peak: [{ rssMB: 50, peakMB: 60 }] },
+      etcd: { system: 'etcd', workloads: { 'put-1': { leader: load(100, 10, 0, 50), all: load(150, 8) } }, peak: [{ rssMB: 20, peakMB: 30 }] },
     },
   };
 }
@@ -144,6 +145,7 @@ describe('comparison table', () => {
     expect(find('put-1', 'p99 ms')?.slice(2, 5)).toEqual(['5.00', '10.0', '2.00']);
     expect(find('put-1', 'errors')?.slice(2, 4)).toEqual(['3', '0']);
     expect(find('put-1', 'conflicts')).toBeUndefined();
+    expect(find('put-1', 'server CPU µs/op')?.slice(2)).toEqual(['100', '50', '0.50', '–', '–', '–']);
     expect(find('peak RSS (VmHWM) at end', 'm1 MB')?.slice(2, 5)).toEqual(['60', '30', '0.50']);
   });
 
