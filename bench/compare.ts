@@ -5,6 +5,7 @@
 //   npm run bench -- [--quick] [--only put-100,get-lin] [--skip-etcd] [--skip-ets] [--total N]
 
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Cluster, type SystemName } from './cluster';
@@ -153,12 +154,13 @@ async function main(): Promise<void> {
   const workloads = selectWorkloads(f.only);
   const withMemory = !f.only || f.only.split(',').includes('memory');
   const startedAt = new Date().toISOString();
+  const loadAvgStart = os.loadavg()[0] ?? 0;
   const runs: BenchReport['runs'] = {};
   for (const system of ['etcd-ts', 'etcd'] as const) runs[system] = await runSystem(system, workloads, f, withMemory);
   const report: BenchReport = {
     startedAt,
     finishedAt: new Date().toISOString(),
-    machine: machineInfo(REPO_ROOT),
+    machine: machineInfo(REPO_ROOT, loadAvgStart),
     options: { quick: f.quick, total: f.total, only: f.only ?? null, populateKeys: f.keys },
     workloads: workloads.map((w) => ({ name: w.name, title: w.title, conns: w.conns, clients: w.clients, total: totalFor(w, f) })),
     runs,

@@ -14,7 +14,7 @@ function sh(cmd: string, args: string[]): string {
   }
 }
 
-export function machineInfo(dataDir: string): MachineInfo {
+export function machineInfo(dataDir: string, loadAvgStart: number): MachineInfo {
   const meminfo = fs.readFileSync('/proc/meminfo', 'utf8');
   const memKb = Number(/^MemTotal:\s+(\d+)/m.exec(meminfo)?.[1] ?? 0);
   // Device, filesystem type and size of the disk holding the members' data dirs.
@@ -29,5 +29,7 @@ export function machineInfo(dataDir: string): MachineInfo {
     kernel: `${os.type()} ${os.release()}`,
     node: process.version,
     etcdVersion: sh('/usr/bin/etcd', ['--version']).split('\n')[0] ?? 'unknown',
+    loadAvgStart,
+    loadAvgEnd: os.loadavg()[0] ?? 0,
   };
 }

@@ -11,8 +11,8 @@ import { buildRows, formatMarkdown } from './table';
 const SERIES = ['etcd-ts', 'etcd'] as const;
 
 export function chartFor(report: BenchReport): string {
-  const panel = (title: string, unit: string, pick: (ops: number, p99: number) => number): ChartPanel => ({
-    title, unit,
+  const panel = (title: string, unit: string, log: boolean, pick: (ops: number, p99: number) => number): ChartPanel => ({
+    title, unit, log,
     groups: report.workloads.map((w) => ({
       label: w.name,
       values: SERIES.map((s) => {
@@ -22,8 +22,8 @@ export function chartFor(report: BenchReport): string {
     })),
   });
   return renderChart('etcd-ts vs etcd, 3 members, requests to the leader', [...SERIES], [
-    panel('Throughput', 'ops/s, higher is better', (ops) => ops),
-    panel('p99 latency', 'ms, lower is better', (_ops, p99) => p99),
+    panel('Throughput, higher is better', 'ops/s', false, (ops) => ops),
+    panel('p99 latency, lower is better', 'ms', true, (_ops, p99) => p99),
   ]);
 }
 
@@ -33,6 +33,7 @@ export function markdownFor(report: BenchReport): string {
     `# Benchmark ${report.startedAt}`,
     '',
     `Machine: ${m.nproc} CPUs (${m.cpuModel}), ${m.memTotalMB} MB RAM, disk ${m.disk}, ${m.kernel}, Node ${m.node}, ${m.etcdVersion}.`,
+    `Load average (1 min) at start ${m.loadAvgStart.toFixed(1)}, at end ${m.loadAvgEnd.toFixed(1)} (other work on the machine inflates latencies).`,
     `Options: ${JSON.stringify(report.options)}.`,
     '',
   ];

@@ -24,6 +24,10 @@ export interface MachineInfo {
   kernel: string;
   node: string;
   etcdVersion: string;
+  /** 1-minute load average when the run started and ended: other users of the
+   * machine show up here, and figures from a busy box are not comparable. */
+  loadAvgStart: number;
+  loadAvgEnd: number;
 }
 
 export interface BenchReport {

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { BUCKET_COUNT, Histogram, bucketOf, bucketUpperBound } from '../../bench/histogram';
 import { mergeResults, split, type LoadResult } from '../../bench/loadgen';
 import type { BenchReport } from '../../bench/results';
-import { niceMax, renderChart } from '../../bench/svg';
+import { axisFor, niceMax, renderChart } from '../../bench/svg';
 import { buildRows, fmtMs, formatMarkdown, formatText, ratio } from '../../bench/table';
 import { keyFor, prefixEnd } from '../../bench/task';
 
@@ -110,7 +110,7 @@ function load(opsPerSec: number, p99Ms: number, errors = 0, serverCpuUsPerOp?: n
 function report(): BenchReport {
   return {
     startedAt: 't', finishedAt: 't',
-    machine: { nproc: 2, cpuModel: 'cpu', memTotalMB: 1, disk: 'd', kernel: 'k', node: 'v20', etcdVersion: 'e' },
+    machine: { nproc: 2, cpuModel: 'cpu', memTotalMB: 1, disk: 'd', kernel: 'k', node: 'v20', etcdVersion: 'e', loadAvgStart: 0, loadAvgEnd: 0 },
     options: { quick: true, total: null, only: null, populateKeys: 10 },
     workloads: [{ name: 'put-1', title: 'put', conns: 1, clients: 1, total: 10 }],
     runs: {
@@ -170,5 +170,12 @@ describe('svg chart', () => {
     expect(svg).toContain('a&lt;b');
     expect(svg).toContain('g&amp;h');
     expect(svg.match(/<rect /g)?.length).toBe(1 + 2 + 1); // background, 2 legend boxes, 1 bar
+  });
+
+  it('spans whole decades on a log axis', () => {
+    const axis = axisFor([1.5, 1200], true);
+    expect(axis.ticks).toEqual([1, 10, 100, 1000, 10000]);
+    expect(axis.frac(100)).toBeCloseTo(0.5);
+    expect(axisFor([0, 3.2], false).ticks).toEqual([0, 1, 2, 3, 4, 5]);
   });
 });
