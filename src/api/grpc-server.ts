@@ -1,0 +1,67 @@
+// The client-facing gRPC server: binds every --listen-client-urls address and
+// serves etcd's six services (plus gRPC health). Methods without a handler
+// answer UNIMPLEMENTED, which grpc-js does for any method left out.
+import * as grpc from '@grpc/grpc-js';
+import { SERVICE_NAMES, ServiceName, healthServiceDefinition, serviceDefinition } from './proto';
+import type { Logger } from '../log';
+
+/** etcd's allowance for gRPC framing on top of --max-request-bytes (v3rpc/grpc.go). */
+export const GRPC_OVERHEAD_BYTES = 512 * 1024;
+
+export type Handlers = Partial<Record<ServiceName, grpc.UntypedServiceImplementation>>;
+
+export interface ClientServerOptions {
+  listenUrls: URL[];
+  maxRequestBytes: number;
+  handlers: Handlers;
+  /** Whether the member is able to serve (for the gRPC health service). */
+  isServing: () => boolean;
+  logger: Logger;
+}
+
+export class ClientServer {
+  private readonly server: grpc.Server;
+  readonly boundPorts: number[] = [];
+
+  constructor(private readonly opts: ClientServerOptions) {
+    this.server = new grpc.Server({
+      'grpc.max_receive_message_length': opts.maxRequestBytes + GRPC_OVERHEAD_BYTES,
+      'grpc.max_send_message_length': 2 ** 31 - 1,
+      // etcd lets clients ping as often as every 5 s, with or without streams.
+      'grpc.keepalive_permit_without_calls': 1,
+      'grpc.http2.min_ping_interval_without_data_ms': 5000,
+    });
+    for (const name of SERVICE_NAMES) {
+      this.server.addService(serviceDefinition(name), opts.handlers[name] ?? {});
+    }
+    this.server.addService(healthServiceDefinition(), {
+      Check: (_call: grpc.ServerUnaryCall<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) =>
+        cb(null, { status: opts.isServing() ? 'SERVING' : 'NOT_SERVING' }),
+    });
+  }
+
+  async start(): Promise<void> {
+    for (const url of this.opts.listenUrls) {
+      const address = `${url.hostname.startsWith('[') ? url.hostname : url.hostname}:${url.port}`;
+      const port = await new Promise<number>((resolve, reject) =>
+        this.server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+      );
+      this.boundPorts.push(port);
+      this.opts.logger.info({ address, port }, 'serving client requests');
+    }
+  }
+
+  /** Stops accepting calls; in-flight calls get a short grace period, then are cut. */
+  async stop(graceMs = 2000): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.server.forceShutdown();
+        resolve();
+      }, graceMs);
+      this.server.tryShutdown(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+}

@@ -1,0 +1,62 @@
+// The etcd-ts command: parse flags, start a member, stop it cleanly on SIGINT or
+// SIGTERM. A configuration mistake prints one line and exits with status 2
+// before anything is created.
+import { ConfigError, parseArgs } from './parse';
+import { buildConfig, MemberConfig } from './config';
+import { usage } from './flags';
+import { createLogger } from '../log';
+import { Member } from '../server/member';
+import { ETCD_API_VERSION, VERSION } from '../version';
+
+export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): MemberConfig | 'help' | 'version' {
+  const parsed = parseArgs(argv, env);
+  if (parsed.kind !== 'run') return parsed.kind;
+  return buildConfig(parsed.values, parsed.explicit);
+}
+
+export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<void> {
+  let config: MemberConfig | 'help' | 'version';
+  try {
+    config = loadConfig(argv, env);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`etcd-ts: ${e.message}\n`);
+      process.exit(2);
+    }
+    throw e;
+  }
+  if (config === 'help') {
+    process.stdout.write(usage());
+    return;
+  }
+  if (config === 'version') {
+    process.stdout.write(`etcd-ts Version: ${VERSION}\netcd API Version: ${ETCD_API_VERSION}\nNode Version: ${process.version}\n`);
+    return;
+  }
+
+  const logger = createLogger(config.name, config.logLevel);
+  const member = new Member(config, logger);
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'received signal; shutting down');
+    member.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'error while shutting down');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+
+  try {
+    await member.start();
+  } catch (err) {
+    logger.fatal({ err }, 'member failed to start');
+    await member.stop().catch(() => undefined);
+    process.exit(1);
+  }
+}
