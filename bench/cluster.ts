@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
 import { statusOf } from './rpc';
 
 export type SystemName = 'etcd-ts' | 'etcd';
@@ -162,6 +163,10 @@ export class Cluster {
       try {
         return await this.leader();
       } catch (err) {
+        // A server without Maintenance.Status will never look healthy: say so at once.
+        if ((err as { code?: number }).code === grpc.status.UNIMPLEMENTED) {
+          throw new Error(`Maintenance.Status is not implemented (${(err as Error).message}); the harness needs it to find the leader`);
+        }
         last = (err as Error).message;
       }
       await new Promise((r) => setTimeout(r, 300));
