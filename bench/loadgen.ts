@@ -93,21 +93,23 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     seq += share;
     return task;
   });
-  const cpuBefore = process.cpuUsage(); // covers worker threads too
-  const results = await runWorkers(tasks);
-  const cpu = process.cpuUsage(cpuBefore);
+  const { results, cpuUs } = await runWorkers(tasks);
   const merged = mergeResults(results);
-  merged.genCpuUsPerOp = merged.ops ? (cpu.user + cpu.system) / merged.ops : 0;
+  merged.genCpuUsPerOp = merged.ops ? cpuUs / merged.ops : 0;
   return merged;
 }
 
-function runWorkers(tasks: WorkerTask[]): Promise<WorkerResult[]> {
+/** Runs the workers; also returns the CPU µs the whole process (all threads) used
+ * between the start signal and the last report, i.e. without thread start-up and
+ * proto parsing. */
+function runWorkers(tasks: WorkerTask[]): Promise<{ results: WorkerResult[]; cpuUs: number }> {
   const script = path.join(__dirname, 'worker.js');
   // A larger young generation halves scavenge work: grpc-js allocates a lot per call.
   const workers = tasks.map((t) => new Worker(script, { workerData: t, resourceLimits: { maxYoungGenerationSizeMb: 64 } }));
   let ready = 0;
   const results: WorkerResult[] = [];
-  return new Promise<WorkerResult[]>((resolve, reject) => {
+  let cpuAtStart = process.cpuUsage();
+  return new Promise((resolve, reject) => {
     const fail = (err: Error): void => {
       workers.forEach((w) => void w.terminate());
       reject(err);
@@ -116,12 +118,16 @@ function runWorkers(tasks: WorkerTask[]): Promise<WorkerResult[]> {
       w.on('error', fail);
       w.on('message', (msg: WorkerMessage) => {
         if (msg.type === 'failed') fail(new Error(msg.error));
-        else if (msg.type === 'ready' && ++ready === workers.length) workers.forEach((x) => x.postMessage('start'));
+        else if (msg.type === 'ready' && ++ready === workers.length) {
+          cpuAtStart = process.cpuUsage();
+          workers.forEach((x) => x.postMessage('start'));
+        }
         else if (msg.type === 'done') {
           results.push(msg.result);
           if (results.length === workers.length) {
+            const cpu = process.cpuUsage(cpuAtStart);
             workers.forEach((x) => void x.terminate());
-            resolve(results);
+            resolve({ results, cpuUs: cpu.user + cpu.system });
           }
         }
       });
