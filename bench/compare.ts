@@ -167,6 +167,12 @@ async function main(): Promise<void> {
   };
   process.stdout.write('\n' + formatText(buildRows(report)));
   for (const s of ['etcd-ts', 'etcd'] as const) if (runs[s]?.skipped) process.stdout.write(`${s}: ${runs[s]?.skipped}\n`);
+  // A run where every system was skipped has nothing to keep; don't let it replace latest.*.
+  if (Object.values(runs).every((r) => !r || r.skipped)) {
+    progress('no system produced figures; bench/results/ left unchanged');
+    process.exitCode = 1;
+    return;
+  }
   const written = writeReport(report, path.join(REPO_ROOT, 'bench', 'results'));
   progress(`wrote ${written.filter((p) => p.includes('latest')).map((p) => path.relative(REPO_ROOT, p)).join(', ')}`);
 }
