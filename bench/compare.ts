@@ -20,6 +20,9 @@ import { POPULATE_KEYS, QUICK_DIVISOR, RANGE_KEYS, TARGETS, selectWorkloads, typ
 const REPO_ROOT = path.resolve(__dirname, '..', '..'); // dist/bench -> repo
 const ETS_BIN = path.join(REPO_ROOT, 'bin', 'etcd-ts.js');
 const ETCD_BIN = '/usr/bin/etcd';
+/** Cap per measured phase (and for the pre-population), so a slow server still
+ * finishes the run; the table then shows fewer requests, not a hang. */
+const PHASE_CAP_MS = { full: 60_000, quick: 15_000, populate: 300_000 };
 /** etcd-ts is new: give it 20 s to elect a leader; real etcd needs ~2 s. */
 const HEALTHY_TIMEOUT_MS: Record<SystemName, number> = { 'etcd-ts': 20_000, etcd: 30_000 };
 
@@ -113,13 +116,20 @@ async function runSystem(system: SystemName, workloads: Workload[], f: Flags, wi
     // Shared mod_revision cache for txn-cas, filled by the pre-population.
     const revCache = new SharedArrayBuffer(f.keys * Float64Array.BYTES_PER_ELEMENT);
     if (withMemory || workloads.some((w) => w.needsKeys)) {
-      const r = await runLoad({ endpoints: [await cluster.leader()], op: 'populate', conns: 10, clients: 100, total: 0, seqStart: 0, seqEnd: f.keys, revCache });
-      run.memoryAtKeys = { keys: f.keys, members: cluster.memory() };
+      const r = await runLoad({
+        endpoints: [await cluster.leader()], op: 'populate', conns: 10, clients: 100, total: 0,
+        seqStart: 0, seqEnd: f.keys, revCache, durationMs: PHASE_CAP_MS.populate,
+      });
+      // The row names the keys actually written: fewer if the cap or errors cut it short.
+      run.memoryAtKeys = { keys: r.ops, members: cluster.memory() };
       const mem = run.memoryAtKeys.members.map((m) => (m ? `${m.rssMB.toFixed(0)} MB` : '?')).join(' / ');
-      progress(`${system}: populated ${fmtCount(f.keys)} keys: ${summary(r)}; RSS ${mem}`);
+      progress(`${system}: populated ${fmtCount(r.ops)} of ${fmtCount(f.keys)} keys: ${summary(r)}; RSS ${mem}`);
     }
     if (workloads.some((w) => w.needsRangeKeys)) {
-      const r = await runLoad({ endpoints: [await cluster.leader()], op: 'populate', prefix: RANGE_PREFIX, conns: 1, clients: 10, total: 0, seqStart: 0, seqEnd: RANGE_KEYS });
+      const r = await runLoad({
+        endpoints: [await cluster.leader()], op: 'populate', prefix: RANGE_PREFIX, conns: 1, clients: 10, total: 0,
+        seqStart: 0, seqEnd: RANGE_KEYS, durationMs: PHASE_CAP_MS.populate,
+      });
       progress(`${system}: populated ${RANGE_KEYS} keys under ${RANGE_PREFIX}: ${summary(r)}`);
     }
     for (const w of workloads) {
@@ -130,7 +140,7 @@ async function runSystem(system: SystemName, workloads: Workload[], f: Flags, wi
           const cpuBefore = cluster.cpuSeconds();
           const r = await runLoad({
             endpoints, op: w.op, serializable: w.serializable ?? false, conns: w.conns, clients: w.clients,
-            total: totalFor(w, f), keySpace: f.keys, revCache,
+            total: totalFor(w, f), keySpace: f.keys, revCache, durationMs: f.quick ? PHASE_CAP_MS.quick : PHASE_CAP_MS.full,
           });
           if (r.ops) r.serverCpuUsPerOp = ((cluster.cpuSeconds() - cpuBefore) * 1e6) / r.ops;
           (run.workloads[w.name] ??= {})[target] = r;

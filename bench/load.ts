@@ -41,7 +41,8 @@ async function main(): Promise<void> {
   const keySpace = Number(v['key-space']);
   const r = await runLoad({
     endpoints, op, serializable: v.serializable,
-    conns: Number(v.conns), clients: Number(v.clients), total: Number(v.total),
+    // --duration alone means "run for that long": no request limit.
+    conns: Number(v.conns), clients: Number(v.clients), total: Number(v.duration) > 0 ? 0 : Number(v.total),
     durationMs: Number(v.duration) * 1000, keySize: Number(v['key-size']), valueSize: Number(v['val-size']),
     keySpace, seqStart: 0, seqEnd: op === 'populate' ? keySpace : 0,
     ...(v.threads ? { threads: Number(v.threads) } : {}),

@@ -15,8 +15,10 @@ export interface LoadOptions {
   serializable?: boolean;
   conns: number;
   clients: number;
-  /** Total requests; ignored when durationMs > 0 (and for populate, which writes seqEnd - seqStart). */
+  /** Total requests (0 = no limit; populate writes seqEnd - seqStart instead). */
   total: number;
+  /** Stop after this long even if requests remain (0 = no limit); a slow server
+   * must not turn a fixed-count phase into an hour. */
   durationMs?: number;
   keySize?: number;
   valueSize?: number;
@@ -79,7 +81,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       serializable: o.serializable ?? false,
       connEndpoints,
       clients: clientsPer[w] ?? 1,
-      requests: o.durationMs ? Infinity : Math.round((o.total * (clientsPer[w] ?? 0)) / clients),
+      requests: o.total > 0 ? Math.round((o.total * (clientsPer[w] ?? 0)) / clients) : Infinity,
       durationMs: o.durationMs ?? 0,
       keySize: o.keySize ?? 8,
       valueSize: o.valueSize ?? 256,

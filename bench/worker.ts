@@ -53,8 +53,8 @@ class Runner {
 
   /** Claims the next request slot; false when this worker's share is used up. */
   private claim(): boolean {
-    if (this.task.op === 'populate') return this.nextSeq < this.task.seqEnd;
     if (wallNow() >= this.deadline) return false;
+    if (this.task.op === 'populate') return this.nextSeq < this.task.seqEnd;
     if (this.issued >= this.task.requests) return false;
     this.issued++;
     return true;
