@@ -191,6 +191,15 @@ export class Cluster {
     return this.pids.reduce((sum, pid) => sum + (pid > 0 ? cpuSecondsOf(pid) ?? 0 : 0), 0);
   }
 
+  /** Last lines of each member's log: shown when a cluster fails, before its data goes. */
+  logTails(lines: number): string {
+    return this.members.map((m) => {
+      let text = '';
+      try { text = fs.readFileSync(m.logFile, 'utf8'); } catch { text = '(no log)'; }
+      return `--- ${m.name} (${m.logFile})\n${text.trimEnd().split('\n').slice(-lines).join('\n')}`;
+    }).join('\n');
+  }
+
   memory(): (MemoryUse | null)[] {
     return this.pids.map((pid) => (pid > 0 ? memoryOf(pid) : null));
   }

@@ -110,7 +110,7 @@ async function runSystem(system: SystemName, workloads: Workload[], f: Flags, wi
       progress(`${system}: healthy, leader ${leader}`);
     } catch (err) {
       const msg = `cluster did not become healthy: ${(err as Error).message}`;
-      progress(`${system}: ${msg}; skipping`);
+      progress(`${system}: ${msg}; skipping. Member logs:\n${cluster.logTails(5)}`);
       return { ...run, skipped: msg };
     }
     // Shared mod_revision cache for txn-cas, filled by the pre-population.
