@@ -2,7 +2,7 @@
 // workload against its leader and against all members, tears it down, then does
 // the same with Debian's real etcd, and prints/writes one side-by-side table.
 //
-//   npm run bench -- [--quick] [--only put-100,get-lin] [--skip-etcd] [--skip-ets] [--total N]
+//   npm run bench -- [--quick] [--only put-100,get-lin] [--skip-etcd] [--skip-ets] [--total N] [--client raw]
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -14,7 +14,7 @@ import { machineInfo } from './machine';
 import { writeReport } from './report';
 import type { BenchReport, SystemRun } from './results';
 import { formatText, buildRows, fmtCount, fmtMs } from './table';
-import { RANGE_PREFIX } from './task';
+import { RANGE_PREFIX, type ClientKind } from './task';
 import { POPULATE_KEYS, QUICK_DIVISOR, RANGE_KEYS, TARGETS, selectWorkloads, type Workload } from './workloads';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..'); // dist/bench -> repo
@@ -35,6 +35,7 @@ interface Flags {
   keys: number;
   portBase: number;
   keepData: boolean;
+  client: ClientKind;
 }
 
 function parseFlags(): Flags {
@@ -48,10 +49,13 @@ function parseFlags(): Flags {
       keys: { type: 'string' },
       'port-base': { type: 'string', default: '43100' },
       'keep-data': { type: 'boolean', default: false },
+      client: { type: 'string', default: 'grpc-js' },
     },
   });
   const quick = v.quick ?? false;
+  if (v.client !== 'grpc-js' && v.client !== 'raw') throw new Error('--client must be grpc-js or raw');
   return {
+    client: v.client,
     quick,
     only: v.only,
     skipEtcd: v['skip-etcd'] ?? false,
@@ -117,7 +121,7 @@ async function runSystem(system: SystemName, workloads: Workload[], f: Flags, wi
     const revCache = new SharedArrayBuffer(f.keys * Float64Array.BYTES_PER_ELEMENT);
     if (withMemory || workloads.some((w) => w.needsKeys)) {
       const r = await runLoad({
-        endpoints: [await cluster.leader()], op: 'populate', conns: 10, clients: 100, total: 0,
+        endpoints: [await cluster.leader()], client: f.client, op: 'populate', conns: 10, clients: 100, total: 0,
         seqStart: 0, seqEnd: f.keys, revCache, durationMs: PHASE_CAP_MS.populate,
       });
       // The row names the keys actually written: fewer if the cap or errors cut it short.
@@ -127,7 +131,7 @@ async function runSystem(system: SystemName, workloads: Workload[], f: Flags, wi
     }
     if (workloads.some((w) => w.needsRangeKeys)) {
       const r = await runLoad({
-        endpoints: [await cluster.leader()], op: 'populate', prefix: RANGE_PREFIX, conns: 1, clients: 10, total: 0,
+        endpoints: [await cluster.leader()], client: f.client, op: 'populate', prefix: RANGE_PREFIX, conns: 1, clients: 10, total: 0,
         seqStart: 0, seqEnd: RANGE_KEYS, durationMs: PHASE_CAP_MS.populate,
       });
       progress(`${system}: populated ${RANGE_KEYS} keys under ${RANGE_PREFIX}: ${summary(r)}`);
@@ -139,7 +143,7 @@ async function runSystem(system: SystemName, workloads: Workload[], f: Flags, wi
           const endpoints = target === 'leader' ? [await cluster.leader()] : cluster.endpoints;
           const cpuBefore = cluster.cpuSeconds();
           const r = await runLoad({
-            endpoints, op: w.op, serializable: w.serializable ?? false, conns: w.conns, clients: w.clients,
+            endpoints, client: f.client, op: w.op, serializable: w.serializable ?? false, conns: w.conns, clients: w.clients,
             total: totalFor(w, f), keySpace: f.keys, revCache, durationMs: f.quick ? PHASE_CAP_MS.quick : PHASE_CAP_MS.full,
           });
           if (r.ops) r.serverCpuUsPerOp = ((cluster.cpuSeconds() - cpuBefore) * 1e6) / r.ops;
@@ -171,7 +175,7 @@ async function main(): Promise<void> {
     startedAt,
     finishedAt: new Date().toISOString(),
     machine: machineInfo(REPO_ROOT, loadAvgStart),
-    options: { quick: f.quick, total: f.total, only: f.only ?? null, populateKeys: f.keys },
+    options: { quick: f.quick, total: f.total, only: f.only ?? null, populateKeys: f.keys, client: f.client },
     workloads: workloads.map((w) => ({ name: w.name, title: w.title, conns: w.conns, clients: w.clients, total: totalFor(w, f) })),
     runs,
   };

@@ -1,5 +1,5 @@
 // Stand-alone load generator CLI, for poking one running cluster by hand:
-//   node dist/bench/load.js --endpoints http://127.0.0.1:2379 --workload put --conns 10 --clients 100
+//   node dist/bench/load.js --endpoints http://127.0.0.1:2379 --workload put --conns 10 --clients 100 [--client raw]
 // The comparison runner (compare.ts) uses the same runLoad() underneath.
 
 import { parseArgs } from 'node:util';
@@ -32,6 +32,7 @@ async function main(): Promise<void> {
       target: { type: 'string', default: 'leader' },
       serializable: { type: 'boolean', default: false },
       threads: { type: 'string' },
+      client: { type: 'string', default: 'grpc-js' },
     },
   });
   const op = v.workload as OpKind;
@@ -40,7 +41,7 @@ async function main(): Promise<void> {
   const endpoints = v.target === 'all' ? all : [await findLeader(all)];
   const keySpace = Number(v['key-space']);
   const r = await runLoad({
-    endpoints, op, serializable: v.serializable,
+    endpoints, op, serializable: v.serializable, client: v.client === 'raw' ? 'raw' : 'grpc-js',
     // --duration alone means "run for that long": no request limit.
     conns: Number(v.conns), clients: Number(v.clients), total: Number(v.duration) > 0 ? 0 : Number(v.total),
     durationMs: Number(v.duration) * 1000, keySize: Number(v['key-size']), valueSize: Number(v['val-size']),

@@ -6,12 +6,14 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { Histogram } from './histogram';
-import { KEY_PREFIX, type OpKind, type WorkerMessage, type WorkerResult, type WorkerTask } from './task';
+import { KEY_PREFIX, type ClientKind, type OpKind, type WorkerMessage, type WorkerResult, type WorkerTask } from './task';
 
 export interface LoadOptions {
   /** Members to talk to; connection j goes to endpoints[j % length] (etcd's benchmark does the same). */
   endpoints: string[];
   op: OpKind;
+  /** Default grpc-js. */
+  client?: ClientKind;
   serializable?: boolean;
   conns: number;
   clients: number;
@@ -78,6 +80,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     const share = populateSplit[w] ?? 0;
     const task: WorkerTask = {
       op: o.op,
+      client: o.client ?? 'grpc-js',
       serializable: o.serializable ?? false,
       connEndpoints,
       clients: clientsPer[w] ?? 1,

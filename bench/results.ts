@@ -34,7 +34,7 @@ export interface BenchReport {
   startedAt: string;
   finishedAt: string;
   machine: MachineInfo;
-  options: { quick: boolean; total: number | null; only: string | null; populateKeys: number };
+  options: { quick: boolean; total: number | null; only: string | null; populateKeys: number; client?: string };
   workloads: { name: string; title: string; conns: number; clients: number; total: number }[];
   runs: Partial<Record<SystemName, SystemRun>>;
 }

@@ -37,14 +37,21 @@ export interface StatusResponse { header: ResponseHeader; version: string; dbSiz
 type Unary<Req, Res> = (req: Req, cb: (err: grpc.ServiceError | null, res: Res) => void) => void;
 type ServiceCtor = new (address: string, creds: grpc.ChannelCredentials, options?: grpc.ClientOptions) => grpc.Client;
 
+let definition: protoLoader.PackageDefinition | undefined;
+
+/** The parsed .proto files (serializers per method), loaded once per thread. */
+export function loadDefinition(): protoLoader.PackageDefinition {
+  definition ??= protoLoader.loadSync(path.join(PROTO_DIR, 'rpc.proto'), {
+    keepCase: true, longs: String, enums: String, defaults: true, oneofs: true, includeDirs: [PROTO_DIR],
+  });
+  return definition;
+}
+
 let services: { KV: ServiceCtor; Maintenance: ServiceCtor } | undefined;
 
 function loadServices(): { KV: ServiceCtor; Maintenance: ServiceCtor } {
   if (services) return services;
-  const def = protoLoader.loadSync(path.join(PROTO_DIR, 'rpc.proto'), {
-    keepCase: true, longs: String, enums: String, defaults: true, oneofs: true, includeDirs: [PROTO_DIR],
-  });
-  const pkg = grpc.loadPackageDefinition(def) as unknown as { etcdserverpb: { KV: ServiceCtor; Maintenance: ServiceCtor } };
+  const pkg = grpc.loadPackageDefinition(loadDefinition()) as unknown as { etcdserverpb: { KV: ServiceCtor; Maintenance: ServiceCtor } };
   services = { KV: pkg.etcdserverpb.KV, Maintenance: pkg.etcdserverpb.Maintenance };
   return services;
 }

@@ -12,8 +12,12 @@ export type OpKind = 'put' | 'get' | 'txn' | 'range' | 'mixed' | 'populate';
 export const KEY_PREFIX = 'k';
 export const RANGE_PREFIX = 'r/';
 
+/** grpc-js channels (the default, what Node clients use) or the lean raw-HTTP/2 client. */
+export type ClientKind = 'grpc-js' | 'raw';
+
 export interface WorkerTask {
   op: OpKind;
+  client: ClientKind;
   /** Range reads only: serve from the local member without a ReadIndex round. */
   serializable: boolean;
   /** One entry per connection this worker opens: the member it talks to. */

@@ -4,10 +4,10 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
-import * as grpc from '@grpc/grpc-js';
 import { Histogram } from './histogram';
 import { CompareResult, CompareTarget, clientOn, openChannel, waitReady, type EtcdClient } from './rpc';
-import { RANGE_PREFIX, keyFor, prefixEnd, type WorkerMessage, type WorkerTask } from './task';
+import { rawClient } from './rpc-raw';
+import { RANGE_PREFIX, keyFor, prefixEnd, type ClientKind, type WorkerMessage, type WorkerTask } from './task';
 
 const MAX_ERROR_SAMPLES = 5;
 
@@ -70,7 +70,7 @@ class Runner {
         this.ops++;
       } catch (err) {
         this.errors++;
-        const text = (err as grpc.ServiceError).details || String(err);
+        const text = (err as { details?: string }).details || String(err);
         if (this.errorSamples.length < MAX_ERROR_SAMPLES && !this.errorSamples.includes(text)) this.errorSamples.push(text);
         await sleep(10); // don't spin on a dead endpoint
       }
@@ -141,17 +141,24 @@ class Runner {
   }
 }
 
+/** Opens one connection of the requested kind; `ready` resolves once it is up. */
+function connect(endpoint: string, kind: ClientKind): { client: EtcdClient; ready: Promise<void> } {
+  if (kind === 'raw') return rawClient(endpoint, 10_000);
+  const ch = openChannel(endpoint);
+  return { client: clientOn(ch, endpoint), ready: waitReady(ch, 10_000) };
+}
+
 async function main(): Promise<void> {
   const task = workerData as WorkerTask;
-  const channels = task.connEndpoints.map((ep) => ({ ep, ch: openChannel(ep) }));
+  const conns = task.connEndpoints.map((ep) => connect(ep, task.client));
+  const clients = conns.map((c) => c.client);
   try {
-    await Promise.all(channels.map(({ ch }) => waitReady(ch, 10_000)));
+    await Promise.all(conns.map((c) => c.ready));
   } catch (err) {
     post({ type: 'failed', error: String(err) });
-    channels.forEach(({ ch }) => ch.close());
+    clients.forEach((c) => c.close());
     return;
   }
-  const clients = channels.map(({ ep, ch }) => clientOn(ch, ep));
   const runner = new Runner(task);
   // Start only when the main thread says so, so all workers measure the same window.
   const start = new Promise<void>((resolve) => parentPort?.once('message', () => resolve()));
