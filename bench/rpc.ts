@@ -7,7 +7,16 @@ import * as protoLoader from '@grpc/proto-loader';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-const REPO_ROOT = path.resolve(__dirname, '..', '..'); // dist/bench -> repo
+/** The nearest directory with a package.json: the repo, whether this runs compiled
+ * from dist/bench/ or from source under vitest. */
+function findRepoRoot(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
+    if (path.dirname(dir) === dir) return path.resolve(from, '..', '..');
+  }
+}
+
+const REPO_ROOT = findRepoRoot(__dirname);
 
 /** The single place that says where rpc.proto lives. The project's own proto/
  * (wire-identical to etcd) is preferred once main has it; until then the copy
