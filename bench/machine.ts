@@ -25,7 +25,8 @@ export function machineInfo(dataDir: string, loadAvgStart: number): MachineInfo 
     nproc: Number(sh('nproc', [])) || os.cpus().length,
     cpuModel: os.cpus()[0]?.model ?? 'unknown',
     memTotalMB: Math.round(memKb / 1024),
-    disk: `${device} ${df[1] ?? ''} ${df[2] ?? ''}${rotational === '0' ? ' (non-rotational)' : rotational === '1' ? ' (rotational)' : ''}`.trim(),
+    // ROTA is reported as-is: virtio disks say 1 whatever the backing storage is.
+    disk: `${device} ${df[1] ?? ''} ${df[2] ?? ''} (lsblk ROTA=${rotational})`,
     kernel: `${os.type()} ${os.release()}`,
     node: process.version,
     etcdVersion: sh('/usr/bin/etcd', ['--version']).split('\n')[0] ?? 'unknown',

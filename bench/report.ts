@@ -42,7 +42,7 @@ export function markdownFor(report: BenchReport): string {
     if (!run) lines.push(`- ${s}: not run`);
     else if (run.skipped) lines.push(`- ${s}: skipped: ${run.skipped}`);
   }
-  lines.push('', 'Ratio = etcd-ts / etcd for throughput and etcd / etcd-ts for latency and memory: above 1 means etcd-ts is better.', '');
+  lines.push('', 'Ratio = etcd-ts / etcd for throughput and etcd / etcd-ts for latency, CPU and memory: above 1 means etcd-ts is better.', '');
   lines.push(formatMarkdown(buildRows(report)));
   const errs = SERIES.flatMap((s) => Object.entries(report.runs[s]?.workloads ?? {}).flatMap(([w, byTarget]) =>
     Object.entries(byTarget).flatMap(([t, r]) => (r && r.errorSamples.length ? [`- ${s} ${w} ${t}: ${r.errors} errors, e.g. ${r.errorSamples.join(' / ')}`] : []))));
