@@ -1,13 +1,45 @@
-// One etcd-ts member: owns the client gRPC server and, as the layers land, the
-// Raft node, the WAL, the MVCC store and the peer transport. start() brings it
-// up; stop() takes it down in the reverse order.
+// One etcd-ts member: opens its data dir, starts Raft over the WAL, the peer
+// transport, the MVCC store and the client gRPC server, and takes them down in
+// the reverse order. The pieces meet only here.
+import { randomBytes } from 'node:crypto';
+import type { Level } from 'level';
 import type { MemberConfig } from '../cli/config';
+import { urlString } from '../cli/config';
 import type { Logger } from '../log';
 import { ClientServer } from '../api/grpc-server';
+import { kvService } from '../api/kv';
+import { clusterService } from '../api/cluster';
+import { maintenanceService } from '../api/maintenance';
+import { Errors } from '../errors';
+import { RawNode } from '../raft/rawnode';
+import { NONE } from '../raft/types';
+import { Transport } from '../transport';
+import type { Wal } from '../wal';
+import type { MvccStore } from '../mvcc/store';
+import { Applier } from './applier';
+import { EtcdServer } from './etcd-server';
+import type { Membership } from './membership';
+import { RaftDriver } from './raft-driver';
+import { ReadIndexBatcher } from './read-index';
+import { openMemberState } from './storage-open';
+import { WaitRegistry } from './wait';
+
+/** How often a member retries announcing its name and client URLs until it sticks. */
+const PUBLISH_RETRY_MS = 1000;
 
 export class Member {
   private clientServer: ClientServer | undefined;
+  private transport: Transport | undefined;
+  private driver: RaftDriver | undefined;
+  private reads: ReadIndexBatcher | undefined;
+  private waits: WaitRegistry | undefined;
+  private db: Level<Buffer, Buffer> | undefined;
+  private wal: Wal | undefined;
+  private store: MvccStore | undefined;
+  private publishTimer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** Called when the member must stop on its own (a fatal storage error). */
+  onFatal: (err: Error) => void = () => undefined;
 
   constructor(
     readonly config: MemberConfig,
@@ -15,21 +47,129 @@ export class Member {
   ) {}
 
   async start(): Promise<void> {
+    const cfg = this.config;
+    const state = await openMemberState(cfg, this.logger);
+    this.db = state.db;
+    this.wal = state.wal;
+    this.store = state.store;
+    const { memberId, clusterId, membership, store, storage } = state;
+    const log = this.logger.child({ memberId });
+
+    const electionTick = Math.max(2, Math.round(cfg.electionMs / cfg.heartbeatMs));
+    const node = new RawNode({
+      id: memberId,
+      electionTick,
+      heartbeatTick: 1,
+      storage,
+      // Raft re-delivers everything after its snapshot: the store skips what it
+      // already holds, and conf changes rebuild Raft's own configuration.
+      applied: storage.snapshot().metadata.index,
+      maxSizePerMsg: 1024 * 1024,
+      maxInflightMsgs: 512,
+      checkQuorum: true,
+      preVote: true,
+      readOnlyOption: 'safe',
+      rand: randomBytes(4).readUInt32BE(0),
+    });
+    if (state.fresh) node.bootstrap(membership.ids());
+
+    this.transport = new Transport({ selfId: memberId, clusterId, listenUrls: cfg.listenPeerUrls.map(urlString), logger: log });
+    for (const m of membership.list()) if (m.id !== memberId) this.transport.addPeer(m.id, m.peerUrls);
+
+    const waits = (this.waits = new WaitRegistry(memberId));
+    const requestTimeoutMs = 5000 + 2 * cfg.electionMs;
+    let driver: RaftDriver;
+    const reads = (this.reads = new ReadIndexBatcher({
+      requestReadIndex: (ctx) => driver.withNode((n) => n.readIndex(ctx)),
+      appliedIndex: () => driver.appliedIndex,
+      leader: () => driver.leader,
+      timeoutMs: requestTimeoutMs,
+      retryMs: 500,
+    }));
+    const applier = new Applier(node, store, membership, waits, log);
+    driver = this.driver = new RaftDriver(node, storage, state.wal, this.transport, store, membership, applier, {
+      heartbeatMs: cfg.heartbeatMs,
+      electionTick,
+      snapshotCount: cfg.snapshotCount,
+      logger: log,
+      hooks: {
+        onLeaderChange: () => reads.onLeaderChange(),
+        onApplied: (applied) => reads.onApplied(applied),
+        onReadState: (ctx, index) => reads.onReadState(ctx, index),
+        onMembershipChanged: () => this.syncPeers(membership, memberId),
+        onFatal: (err) => {
+          log.fatal({ err }, 'fatal error in the Raft loop; stopping');
+          this.onFatal(err);
+        },
+      },
+    });
+    const server = new EtcdServer(memberId, clusterId, store, driver, reads, waits, {
+      maxRequestBytes: cfg.maxRequestBytes,
+      requestTimeoutMs,
+    });
+
+    await this.transport.start();
+    driver.start();
+
     this.clientServer = new ClientServer({
-      listenUrls: this.config.listenClientUrls,
-      maxRequestBytes: this.config.maxRequestBytes,
-      handlers: {},
+      listenUrls: cfg.listenClientUrls,
+      maxRequestBytes: cfg.maxRequestBytes,
+      handlers: {
+        KV: kvService(server, { maxTxnOps: cfg.maxTxnOps }),
+        Cluster: clusterService({ header: () => server.header(), members: () => membership.list() }),
+        Maintenance: maintenanceService({
+          header: () => server.header(),
+          leader: () => driver.leader,
+          committedIndex: () => driver.committed,
+          appliedIndex: () => driver.appliedIndex,
+          dbSize: () => store.dbSize(),
+          isLearner: () => membership.get(memberId)?.isLearner ?? false,
+          errors: () => (driver.leader === NONE ? [Errors.NoLeader.message] : []),
+          hashKV: (rev) => store.hashKV(rev),
+        }),
+      },
       isServing: () => !this.stopped,
-      logger: this.logger,
+      logger: log,
     });
     await this.clientServer.start();
-    this.logger.info({ advertiseClientUrls: this.config.advertiseClientUrls }, 'member started');
+    this.publish(server, membership, memberId);
+    log.info({ clusterId, advertiseClientUrls: cfg.advertiseClientUrls }, 'member started');
+  }
+
+  /** Announces this member's name and client URLs through Raft until every member knows them. */
+  private publish(server: EtcdServer, membership: Membership, memberId: string): void {
+    const attrs = { name: this.config.name, clientUrls: this.config.advertiseClientUrls };
+    const attempt = (): void => {
+      if (this.stopped) return;
+      const mine = membership.get(memberId);
+      if (mine && mine.name === attrs.name && mine.clientUrls.join(',') === attrs.clientUrls.join(',')) return;
+      server.propose({ kind: 'publish', memberId, attrs }).then(
+        () => this.logger.info(attrs, 'published member attributes'),
+        () => {
+          this.publishTimer = setTimeout(attempt, PUBLISH_RETRY_MS);
+        },
+      );
+    };
+    attempt();
+  }
+
+  private syncPeers(membership: Membership, self: string): void {
+    // addPeer ignores members it already has: publishing attributes never redials.
+    for (const m of membership.list()) if (m.id !== self) this.transport?.addPeer(m.id, m.peerUrls);
   }
 
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    await this.clientServer?.stop();
+    if (this.publishTimer) clearTimeout(this.publishTimer);
+    await this.clientServer?.stop(1000);
+    this.driver?.stop();
+    this.reads?.failAll(Errors.Stopped);
+    this.waits?.failAll(Errors.Stopped);
+    await this.transport?.stop();
+    await this.wal?.flush().catch(() => undefined);
+    await this.store?.close().catch(() => undefined);
+    await this.db?.close().catch(() => undefined);
     this.logger.info('member stopped');
   }
 }

@@ -1,0 +1,372 @@
+// The MVCC store: etcd's revisioned key-value state machine. The server
+// applies committed requests in order with applyWrite (synchronous, answered
+// from memory, deterministic), then calls commit() once per Raft Ready to
+// write the changes and the consistent index in one LevelDB batch. It knows
+// nothing of Raft beyond that index.
+
+import { Errors } from '../errors';
+import { applyDeleteRange, applyPut, applyTxn, type LeaseExists } from './apply';
+import { Backend, type MvccDb } from './backend';
+import {
+  META_COMPACT,
+  META_COMPACT_DONE,
+  META_CONSISTENT_INDEX,
+  META_REV,
+  decodeNumber,
+  decodeRecord,
+  encodeNumber,
+  recordKeyString,
+  revKeyMain,
+  revKeySub,
+} from './codec';
+import { physicalCompact } from './compactor';
+import { eventsFrom, type EventsFromOptions, type EventsPage } from './feed';
+import { hashKV } from './hash';
+import { KeyIndex } from './key-index';
+import { range, type ReadView } from './reader';
+import { snapshotChunks, writeSnapshot } from './snapshot';
+import type {
+  ChangeBatch,
+  CompactionResponse,
+  DeleteRangeRequest,
+  DeleteRangeResponse,
+  HashKVResult,
+  PutRequest,
+  PutResponse,
+  RangeRequest,
+  RangeResponse,
+  TxnRequest,
+  TxnResponse,
+  WriteRequest,
+  WriteResponse,
+} from './types';
+import { WriteTxn } from './writer';
+
+export interface MvccStoreOptions {
+  /** Lease lookup for Put with a lease; absent = every lease exists (until the lessor is wired in). */
+  leaseExists?: LeaseExists;
+  /** fsync each commit. Off by default: the Raft WAL already holds what a crash could lose. */
+  sync?: boolean;
+}
+
+export type ChangeListener = (batch: ChangeBatch) => void;
+
+interface CompactWaiter {
+  rev: number;
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
+export class MvccStore {
+  private readonly index = new KeyIndex();
+  private readonly backend: Backend;
+  private currentRev = 1;
+  private persistedRev = -1;
+  private compactRevision = -1;
+  private compactDone = -1;
+  /** A compaction applied since the last commit: its physical pass starts once that commit is durable. */
+  private compactToPersist: number | null = null;
+  private compactChain: Promise<void> = Promise.resolve();
+  private compactWaiters: CompactWaiter[] = [];
+  private ci = 0;
+  private readonly listeners = new Set<ChangeListener>();
+  private stopped = false;
+  private pauseCompaction = false;
+  leaseExists: LeaseExists | undefined;
+  private readonly sync: boolean;
+
+  private constructor(db: MvccDb, opts: MvccStoreOptions) {
+    this.backend = new Backend(db);
+    this.leaseExists = opts.leaseExists;
+    this.sync = opts.sync ?? false;
+  }
+
+  /** Opens the store on a Level database or sublevel with buffer keys and values. */
+  static async open(db: MvccDb, opts: MvccStoreOptions = {}): Promise<MvccStore> {
+    const s = new MvccStore(db, opts);
+    await s.load();
+    return s;
+  }
+
+  /** The current revision (the store starts at 1). */
+  get rev(): number {
+    return this.currentRev;
+  }
+
+  /** The compacted revision (-1 before any compaction, as etcd). */
+  get compactRev(): number {
+    return this.compactRevision;
+  }
+
+  /** Index of the last Raft entry applied (durable once commit() resolved). */
+  consistentIndex(): number {
+    return this.ci;
+  }
+
+  /** Estimated backend bytes (Status dbSize / dbSizeInUse). */
+  dbSize(): number {
+    return this.backend.size;
+  }
+
+  /** Number of keys in the index (live or with history). */
+  get keyCount(): number {
+    return this.index.size;
+  }
+
+  // ---- apply path -------------------------------------------------------
+
+  /**
+   * Applies one committed request. The answer comes from memory at once;
+   * reads see the new state immediately. An EtcdError thrown here means the
+   * request changed nothing (but the entry still counts as applied).
+   */
+  applyWrite(req: WriteRequest, raftIndex = 0): WriteResponse {
+    if (this.stopped) throw Errors.Stopped;
+    if (raftIndex > 0 && raftIndex <= this.ci) {
+      throw new Error(`mvcc: raft entry ${raftIndex} already applied (consistent index ${this.ci})`);
+    }
+    try {
+      if ('compaction' in req) return { compaction: this.applyCompact(req.compaction.revision) };
+      const tx = new WriteTxn(this.index, this.backend, this.currentRev, this.compactRevision);
+      let resp: WriteResponse;
+      try {
+        if ('put' in req) resp = { put: applyPut(tx, req.put, this.leaseExists) };
+        else if ('deleteRange' in req) resp = { deleteRange: applyDeleteRange(tx, req.deleteRange) };
+        else resp = { txn: applyTxn(tx, req.txn, this.leaseExists) };
+      } catch (e) {
+        tx.rollback();
+        throw e;
+      }
+      if (tx.changed) {
+        this.currentRev++;
+        if (this.listeners.size) this.emit({ revision: this.currentRev, events: tx.events() });
+      }
+      return resp;
+    } finally {
+      this.setConsistentIndex(raftIndex);
+    }
+  }
+
+  put(req: PutRequest, raftIndex = 0): PutResponse {
+    return (this.applyWrite({ put: req }, raftIndex) as { put: PutResponse }).put;
+  }
+
+  deleteRange(req: DeleteRangeRequest, raftIndex = 0): DeleteRangeResponse {
+    return (this.applyWrite({ deleteRange: req }, raftIndex) as { deleteRange: DeleteRangeResponse }).deleteRange;
+  }
+
+  txn(req: TxnRequest, raftIndex = 0): TxnResponse {
+    return (this.applyWrite({ txn: req }, raftIndex) as { txn: TxnResponse }).txn;
+  }
+
+  compact(revision: number, raftIndex = 0): CompactionResponse {
+    return (this.applyWrite({ compaction: { revision } }, raftIndex) as { compaction: CompactionResponse })
+      .compaction;
+  }
+
+  /** Records an applied Raft entry that was not an MVCC write (lease, conf change, no-op). */
+  setConsistentIndex(raftIndex: number): void {
+    if (raftIndex <= this.ci) return;
+    this.ci = raftIndex;
+    this.backend.setMeta(META_CONSISTENT_INDEX, encodeNumber(raftIndex));
+  }
+
+  /** Writes everything applied since the last commit in one batch. */
+  async commit(): Promise<void> {
+    if (this.persistedRev !== this.currentRev) {
+      this.backend.setMeta(META_REV, encodeNumber(this.currentRev));
+      this.persistedRev = this.currentRev;
+    }
+    const compaction = this.compactToPersist;
+    this.compactToPersist = null;
+    await this.backend.commit(this.sync);
+    if (compaction !== null) this.schedulePhysical(compaction);
+  }
+
+  // ---- reads ------------------------------------------------------------
+
+  /** A Range at the current state (or a past revision), synchronously. */
+  range(req: RangeRequest): RangeResponse {
+    return range(this.view(), req);
+  }
+
+  /** A txn without writes, served on the read path (nothing is proposed or changed). */
+  readTxn(req: TxnRequest): TxnResponse {
+    const tx = new WriteTxn(this.index, this.backend, this.currentRev, this.compactRevision);
+    try {
+      const resp = applyTxn(tx, req, this.leaseExists);
+      if (tx.changed) throw new Error('mvcc: readTxn given a txn with writes');
+      return resp;
+    } finally {
+      tx.rollback();
+    }
+  }
+
+  /** Past events from startRev (>= the compacted revision), for watchers catching up. */
+  eventsFrom(startRev: number, key: Buffer, rangeEnd?: Buffer, opts?: EventsFromOptions): Promise<EventsPage> {
+    return eventsFrom(this.view(), startRev, key, rangeEnd, opts);
+  }
+
+  /** Live feed: every applied write's events, in revision order. Returns an unsubscribe function. */
+  onChange(fn: ChangeListener): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  hashKV(revision = 0): Promise<HashKVResult> {
+    return hashKV(this.view(), revision);
+  }
+
+  /** Live keys that carry a lease, for the lessor to rebuild its attachments on start. */
+  forEachLeasedKey(fn: (key: Buffer, lease: bigint) => void): void {
+    for (const e of this.index.entries()) {
+      if (e.value !== null && e.lease !== 0n) fn(Buffer.from(e.key, 'latin1'), e.lease);
+    }
+  }
+
+  // ---- snapshots --------------------------------------------------------
+
+  /** The whole state as ~1 MiB chunks, consistent as of this call. */
+  snapshot(): AsyncIterable<Buffer> {
+    const meta = { rev: this.currentRev, compactRev: this.compactRevision, consistentIndex: this.ci };
+    return snapshotChunks(this.backend.scan(0, this.currentRev), meta);
+  }
+
+  /**
+   * Replaces the whole state with a snapshot. No applies may run meanwhile.
+   * consistentIndex overrides the one recorded in the snapshot (the Raft
+   * snapshot's index). Live listeners are not told: watchers must resync.
+   */
+  async restore(chunks: AsyncIterable<Buffer> | Iterable<Buffer>, consistentIndex?: number): Promise<void> {
+    this.pauseCompaction = true;
+    await this.backend.flushed();
+    await this.compactChain;
+    this.backend.reset();
+    const meta = await writeSnapshot(this.backend, chunks);
+    await this.backend.db.batch([
+      { type: 'put', key: META_CONSISTENT_INDEX, value: encodeNumber(consistentIndex ?? meta.consistentIndex) },
+      { type: 'put', key: META_REV, value: encodeNumber(meta.rev) },
+      { type: 'put', key: META_COMPACT, value: encodeNumber(meta.compactRev) },
+      { type: 'put', key: META_COMPACT_DONE, value: encodeNumber(-1) },
+    ]);
+    this.pauseCompaction = false;
+    await this.load();
+  }
+
+  /** Waits for pending writes and stops compaction. The caller closes the database. */
+  async close(): Promise<void> {
+    if (this.stopped) return;
+    await this.commit();
+    this.stopped = true;
+    await this.backend.flushed();
+    await this.compactChain;
+    for (const w of this.compactWaiters.splice(0)) w.reject(Errors.Stopped);
+  }
+
+  // ---- internals --------------------------------------------------------
+
+  private view(): ReadView {
+    return { index: this.index, backend: this.backend, rev: this.currentRev, compactRev: this.compactRevision };
+  }
+
+  private emit(batch: ChangeBatch): void {
+    for (const fn of this.listeners) {
+      try {
+        fn(batch);
+      } catch (e) {
+        // A broken listener must not break the apply path.
+        process.emitWarning(`mvcc change listener threw: ${String(e)}`);
+      }
+    }
+  }
+
+  private applyCompact(rev: number): CompactionResponse {
+    if (rev <= this.compactRevision) throw Errors.Compacted;
+    if (rev > this.currentRev) throw Errors.FutureRev;
+    this.compactRevision = rev;
+    this.backend.setMeta(META_COMPACT, encodeNumber(rev));
+    this.compactToPersist = rev;
+    const physical = new Promise<void>((resolve, reject) => this.compactWaiters.push({ rev, resolve, reject }));
+    physical.catch(() => undefined); // nobody may await it
+    return { revision: this.currentRev, physical };
+  }
+
+  private schedulePhysical(C: number): void {
+    this.compactChain = this.compactChain.then(async () => {
+      if (C > this.compactDone && !this.stopped && !this.pauseCompaction) {
+        await physicalCompact(
+          {
+            index: this.index,
+            backend: this.backend,
+            onDeleted: (bytes) => (this.backend.size -= bytes),
+            closed: () => this.stopped || this.pauseCompaction,
+          },
+          C,
+        );
+        if (this.stopped || this.pauseCompaction) return;
+        this.compactDone = C;
+        await this.backend.writeMeta(META_COMPACT_DONE, encodeNumber(C));
+      }
+      const ready = this.compactWaiters.filter((w) => w.rev <= this.compactDone);
+      this.compactWaiters = this.compactWaiters.filter((w) => w.rev > this.compactDone);
+      for (const w of ready) w.resolve();
+    });
+    this.compactChain.catch(() => undefined);
+  }
+
+  /** Rebuilds the key index and meta from the backend (open and restore). */
+  private async load(): Promise<void> {
+    const db = this.backend.db;
+    this.index.clear();
+    this.ci = decodeNumber(await db.get(META_CONSISTENT_INDEX), 0);
+    this.compactRevision = decodeNumber(await db.get(META_COMPACT), -1);
+    this.compactDone = decodeNumber(await db.get(META_COMPACT_DONE), -1);
+    let rev = decodeNumber(await db.get(META_REV), 1);
+    let size = 0;
+    const it = this.backend.diskIterator();
+    try {
+      for (;;) {
+        const chunk = await it.nextv(1000);
+        if (chunk.length === 0) break;
+        for (const [k, v] of chunk) {
+          const main = revKeyMain(k);
+          const sub = revKeySub(k);
+          const e = this.index.getOrCreate(recordKeyString(v));
+          size += k.length + v.length;
+          if (main > rev) rev = main;
+          // Only the newest version of a key needs decoding: park its raw
+          // record in `value` (marked by createRevision -1) and decode once at the end.
+          if (v[0] === 1) {
+            e.revs.push(main, -sub - 1);
+            e.value = null;
+            e.createRevision = 0;
+          } else {
+            e.revs.push(main, sub);
+            e.value = v;
+            e.createRevision = -1;
+          }
+        }
+      }
+    } finally {
+      await it.close();
+    }
+    for (const e of this.index.entries()) {
+      if (e.createRevision !== -1) {
+        e.version = 0;
+        e.lease = 0n;
+        continue;
+      }
+      const r = decodeRecord(e.value!);
+      e.value = r.value;
+      e.createRevision = r.createRevision;
+      e.version = r.version;
+      e.lease = r.lease;
+    }
+    this.index.recount();
+    this.backend.size = size;
+    this.currentRev = rev;
+    this.persistedRev = rev;
+    // A crash (or a restore) may have left condemned versions behind.
+    if (this.compactDone < this.compactRevision) this.schedulePhysical(this.compactRevision);
+  }
+}

@@ -1,0 +1,155 @@
+// One write transaction (a Put, a DeleteRange or a whole Txn): every change
+// gets the same main revision beginRev+1 and the next sub revision. Changes
+// go straight into the key index so later ops of the same txn see them (as
+// etcd's storeTxnWrite); an undo log lets a txn that throws leave no trace.
+
+import type { Backend } from './backend';
+import { encodeRecord, encodeTombstone } from './codec';
+import type { KeyEntry, KeyIndex } from './key-index';
+import type { KeyRange, ReadView } from './reader';
+import type { Event, KeyValue } from './types';
+
+interface Saved {
+  entry: KeyEntry;
+  revsLen: number;
+  value: Buffer | null;
+  createRevision: number;
+  version: number;
+  lease: bigint;
+}
+
+interface Change {
+  saved: Saved;
+  tombstone: boolean;
+}
+
+const HEADER = 29; // codec record header; the live value is a view into the record
+
+export class WriteTxn implements ReadView {
+  private changes: Change[] = [];
+
+  constructor(
+    readonly index: KeyIndex,
+    readonly backend: Backend,
+    readonly beginRev: number,
+    readonly compactRev: number,
+  ) {}
+
+  /** What reads inside this txn see: its own writes included (etcd's rule). */
+  get rev(): number {
+    return this.changes.length ? this.beginRev + 1 : this.beginRev;
+  }
+
+  get changed(): boolean {
+    return this.changes.length > 0;
+  }
+
+  put(key: string, value: Buffer, lease: bigint): void {
+    const main = this.beginRev + 1;
+    const e = this.index.getOrCreate(key);
+    const saved = save(e);
+    if (e.value === null) this.index.liveChanged(e, 1);
+    const created = e.value === null ? main : e.createRevision;
+    const version = e.value === null ? 1 : e.version + 1;
+    const keyBuf = Buffer.from(key, 'latin1');
+    const raw = encodeRecord(keyBuf, value, created, version, lease);
+    const sub = this.changes.length;
+    this.backend.add(main, sub, raw);
+    e.revs.push(main, sub);
+    e.value = raw.subarray(HEADER + keyBuf.length);
+    e.createRevision = created;
+    e.version = version;
+    e.lease = lease;
+    this.changes.push({ saved, tombstone: false });
+  }
+
+  /** Deletes the live keys of a range; returns the entries' previous versions. */
+  deleteRange(kr: KeyRange, wantPrev: boolean): { deleted: number; prevKvs: KeyValue[] } {
+    const victims: KeyEntry[] = [];
+    if (kr.single) {
+      const e = this.index.get(kr.start);
+      if (e && e.value !== null) victims.push(e);
+    } else {
+      this.index.forEachInRange(kr.start, kr.end, (e) => {
+        if (e.value !== null) victims.push(e);
+      });
+    }
+    const prevKvs: KeyValue[] = [];
+    const main = this.beginRev + 1;
+    for (const e of victims) {
+      const saved = save(e);
+      if (wantPrev) prevKvs.push(kvOfSaved(saved));
+      const sub = this.changes.length;
+      this.backend.add(main, sub, encodeTombstone(Buffer.from(e.key, 'latin1')));
+      e.revs.push(main, -sub - 1);
+      this.index.liveChanged(e, -1);
+      e.value = null;
+      e.createRevision = 0;
+      e.version = 0;
+      e.lease = 0n;
+      this.changes.push({ saved, tombstone: true });
+    }
+    return { deleted: victims.length, prevKvs };
+  }
+
+  /** Undo every change of this txn (index and pending backend records). */
+  rollback(): void {
+    for (let i = this.changes.length - 1; i >= 0; i--) {
+      const s = this.changes[i]!.saved;
+      const e = s.entry;
+      if ((e.value !== null) !== (s.value !== null)) this.index.liveChanged(e, s.value !== null ? 1 : -1);
+      e.revs.length = s.revsLen;
+      e.value = s.value;
+      e.createRevision = s.createRevision;
+      e.version = s.version;
+      e.lease = s.lease;
+      if (e.revs.length === 0) this.index.remove(e.key);
+    }
+    if (this.changes.length) this.backend.dropFrom(this.beginRev + 1);
+    this.changes = [];
+  }
+
+  /** The txn's events in sub-revision order (built only when someone listens). */
+  events(): Event[] {
+    const rev = this.beginRev + 1;
+    return this.changes.map(({ saved, tombstone }) => {
+      const e = saved.entry;
+      const prevKv = saved.value !== null ? kvOfSaved(saved) : undefined;
+      const kv: KeyValue = tombstone
+        ? { key: Buffer.from(e.key, 'latin1'), createRevision: 0, modRevision: rev, version: 0, value: EMPTY, lease: 0n }
+        : {
+            key: Buffer.from(e.key, 'latin1'),
+            createRevision: e.createRevision,
+            modRevision: rev,
+            version: e.version,
+            value: e.value!,
+            lease: e.lease,
+          };
+      return prevKv ? { type: tombstone ? 'DELETE' : 'PUT', kv, prevKv } : { type: tombstone ? 'DELETE' : 'PUT', kv };
+    });
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+function save(e: KeyEntry): Saved {
+  return {
+    entry: e,
+    revsLen: e.revs.length,
+    value: e.value,
+    createRevision: e.createRevision,
+    version: e.version,
+    lease: e.lease,
+  };
+}
+
+function kvOfSaved(s: Saved): KeyValue {
+  return {
+    key: Buffer.from(s.entry.key, 'latin1'),
+    createRevision: s.createRevision,
+    modRevision: s.revsLen ? s.entry.revs[s.revsLen - 2]! : 0,
+    version: s.version,
+    value: s.value!,
+    lease: s.lease,
+  };
+}

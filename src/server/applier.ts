@@ -1,0 +1,74 @@
+// Applies committed Raft entries to the state machine, in order: MVCC writes,
+// member attributes, membership changes. Entries the MVCC store already holds
+// (at or below its consistent index, after a crash or a snapshot that ran ahead
+// of the Raft snapshot index) are skipped for the store but still fed to Raft's
+// configuration, which lives outside the store.
+import { decodeConfChange } from '../raft/confchange';
+import { ConfState, Entry, EntryType } from '../raft/types';
+import type { MvccStore } from '../mvcc/store';
+import type { WriteResponse } from '../mvcc/types';
+import type { Logger } from '../log';
+import { isEtcdError } from '../errors';
+import type { Membership } from './membership';
+import { decodeProposal } from './proposal';
+import type { WaitRegistry } from './wait';
+import type { RawNode } from '../raft/rawnode';
+
+export interface ApplyResult {
+  /** Raft's configuration after the last conf change in the batch, if any. */
+  confState?: ConfState;
+  membershipChanged: boolean;
+}
+
+export class Applier {
+  constructor(
+    private readonly node: RawNode,
+    private readonly store: MvccStore,
+    private readonly membership: Membership,
+    private readonly waits: WaitRegistry,
+    private readonly logger: Logger,
+  ) {}
+
+  applyEntries(entries: Entry[]): ApplyResult {
+    const result: ApplyResult = { membershipChanged: false };
+    for (const e of entries) {
+      if (e.type === EntryType.ConfChange) {
+        result.confState = this.node.applyConfChange(decodeConfChange(e.data));
+        this.store.setConsistentIndex(e.index);
+        continue;
+      }
+      if (e.index <= this.store.consistentIndex()) continue;
+      if (e.data.length === 0) {
+        // The empty entry a new leader appends: nothing to do but note it applied.
+        this.store.setConsistentIndex(e.index);
+        continue;
+      }
+      const { id, op } = decodeProposal(e.data);
+      switch (op.kind) {
+        case 'write': {
+          let resp: WriteResponse;
+          try {
+            resp = this.store.applyWrite(op.req, e.index);
+          } catch (err) {
+            // A request that fails at apply time changes nothing but still uses its index.
+            this.store.setConsistentIndex(e.index);
+            if (isEtcdError(err)) this.waits.fail(id, err);
+            else throw err;
+            continue;
+          }
+          this.waits.trigger(id, resp);
+          break;
+        }
+        case 'publish':
+          if (this.membership.publish(op.memberId, op.attrs)) result.membershipChanged = true;
+          this.store.setConsistentIndex(e.index);
+          this.waits.trigger(id, undefined);
+          break;
+        default:
+          this.logger.error({ index: e.index }, 'unknown operation in a committed entry; skipped');
+          this.store.setConsistentIndex(e.index);
+      }
+    }
+    return result;
+  }
+}

@@ -1,0 +1,113 @@
+// The KV state machine as clients see it: writes proposed through Raft and
+// answered when applied; linearizable reads released by a ReadIndex round;
+// serializable reads served from local state. Every answer carries the header
+// values (cluster id, member id, revision, Raft term) of the moment it was made.
+import { Errors } from '../errors';
+import type { MvccStore } from '../mvcc/store';
+import type {
+  CompactionRequest,
+  CompactionResponse,
+  DeleteRangeRequest,
+  DeleteRangeResponse,
+  PutRequest,
+  PutResponse,
+  RangeRequest,
+  RangeResponse,
+  TxnRequest,
+  TxnResponse,
+  WriteRequest,
+  WriteResponse,
+} from '../mvcc/types';
+import { isTxnReadOnly } from '../mvcc/readonly';
+import { NONE, NodeId } from '../raft/types';
+import { ErrProposalDropped } from '../raft/errors';
+import type { RaftDriver } from './raft-driver';
+import type { ReadIndexBatcher } from './read-index';
+import type { WaitRegistry } from './wait';
+import { encodeProposal, Operation } from './proposal';
+
+/** etcd refuses new proposals when apply lags commit by this many entries. */
+export const MAX_APPLY_BACKLOG = 5000;
+
+export interface HeaderValues {
+  clusterId: NodeId;
+  memberId: NodeId;
+  revision: number;
+  raftTerm: number;
+}
+
+export class EtcdServer {
+  constructor(
+    readonly memberId: NodeId,
+    readonly clusterId: NodeId,
+    private readonly store: MvccStore,
+    private readonly driver: RaftDriver,
+    private readonly reads: ReadIndexBatcher,
+    private readonly waits: WaitRegistry,
+    private readonly opts: { maxRequestBytes: number; requestTimeoutMs: number },
+  ) {}
+
+  header(): HeaderValues {
+    return { clusterId: this.clusterId, memberId: this.memberId, revision: this.store.rev, raftTerm: this.driver.term() };
+  }
+
+  async range(req: RangeRequest): Promise<RangeResponse> {
+    if (!req.serializable) await this.linearizableBarrier();
+    return this.store.range(req);
+  }
+
+  async put(req: PutRequest): Promise<PutResponse> {
+    return ((await this.write({ put: req })) as { put: PutResponse }).put;
+  }
+
+  async deleteRange(req: DeleteRangeRequest): Promise<DeleteRangeResponse> {
+    return ((await this.write({ deleteRange: req })) as { deleteRange: DeleteRangeResponse }).deleteRange;
+  }
+
+  async txn(req: TxnRequest): Promise<TxnResponse> {
+    // A txn that can only read is served on the read path, as etcd does.
+    if (isTxnReadOnly(req)) {
+      await this.linearizableBarrier();
+      return this.store.readTxn(req);
+    }
+    return ((await this.write({ txn: req })) as { txn: TxnResponse }).txn;
+  }
+
+  async compact(req: CompactionRequest): Promise<CompactionResponse> {
+    // Checked here too so an obviously bad compaction fails fast without a proposal.
+    if (req.revision > this.store.rev) throw Errors.FutureRev;
+    if (req.revision <= this.store.compactRev) throw Errors.Compacted;
+    const resp = ((await this.write({ compaction: req })) as { compaction: CompactionResponse }).compaction;
+    if (req.physical) await resp.physical;
+    return resp;
+  }
+
+  /** Proposes any operation and waits until this member applied it. */
+  async propose(op: Operation): Promise<unknown> {
+    if (this.driver.leader === NONE) throw Errors.NoLeader;
+    if (this.driver.committed - this.driver.appliedIndex > MAX_APPLY_BACKLOG) throw Errors.TooManyRequests;
+    const id = this.waits.nextId();
+    const data = encodeProposal(id, op);
+    if (data.length > this.opts.maxRequestBytes) throw Errors.RequestTooLarge;
+    const leaderAtStart = this.driver.leader;
+    const done = this.waits.wait(id, this.opts.requestTimeoutMs, () =>
+      this.driver.leader !== leaderAtStart ? Errors.TimeoutDueToLeaderFail : Errors.Timeout,
+    );
+    try {
+      this.driver.withNode((n) => n.propose(data));
+    } catch (e) {
+      this.waits.fail(id, e instanceof ErrProposalDropped ? Errors.NoLeader : (e as Error));
+    }
+    return done;
+  }
+
+  private write(req: WriteRequest): Promise<WriteResponse> {
+    return this.propose({ kind: 'write', req }) as Promise<WriteResponse>;
+  }
+
+  /** Returns once local state reflects every write acknowledged before the call. */
+  private async linearizableBarrier(): Promise<void> {
+    if (this.driver.leader === NONE) throw Errors.NoLeader;
+    await this.reads.waitReadable();
+  }
+}

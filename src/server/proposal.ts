@@ -1,0 +1,24 @@
+// What a member puts into a normal Raft entry: who proposed it (so only that
+// member answers a client) and the operation itself, msgpack-encoded as a
+// compact array.
+import type { WriteRequest } from '../mvcc/types';
+import type { MemberAttributes } from './membership';
+import type { RequestId } from './wait';
+import { decode, encode } from './codec';
+
+export type Operation =
+  | { kind: 'write'; req: WriteRequest }
+  /** A member announcing its name and client URLs, as etcd's publish does. */
+  | { kind: 'publish'; memberId: string; attrs: MemberAttributes };
+
+type Wire = [origin: string, nonce: number, seq: number, op: Operation];
+
+export function encodeProposal(id: RequestId, op: Operation): Buffer {
+  const wire: Wire = [id.origin, id.nonce, id.seq, op];
+  return encode(wire);
+}
+
+export function decodeProposal(data: Uint8Array): { id: RequestId; op: Operation } {
+  const [origin, nonce, seq, op] = decode<Wire>(data);
+  return { id: { origin, nonce, seq }, op };
+}

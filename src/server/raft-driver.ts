@@ -1,0 +1,253 @@
+// The member's Raft loop. Inputs (ticks, peer messages, proposals, read index
+// requests) go into the RawNode; each Ready is then handled in etcd's order:
+// the leader's appends and heartbeats go out at once, the entries and hard
+// state are written to the WAL in one batch (one fsync for every proposal that
+// arrived meanwhile: group commit), the rest of the messages are sent, committed
+// entries are applied, and the Ready is advanced.
+import type { Logger } from '../log';
+import type { RawNode } from '../raft/rawnode';
+import type { MemoryStorage } from '../raft/storage';
+import { canSendBeforePersist } from '../raft/util';
+import { ConfState, Message, MessageType, NONE, NodeId, Ready, Snapshot, StateType } from '../raft/types';
+import type { Wal } from '../wal';
+import type { Transport } from '../transport';
+import type { MvccStore } from '../mvcc/store';
+import type { Applier } from './applier';
+import type { Membership, MemberInfo } from './membership';
+import { decode, encode } from './codec';
+
+/** Entries kept behind a snapshot so a briefly slow follower catches up from the log (etcd's 5000). */
+export const SNAPSHOT_CATCH_UP_ENTRIES = 5000;
+
+export interface DriverHooks {
+  onLeaderChange(lead: NodeId, term: number): void;
+  onApplied(applied: number): void;
+  onReadState(ctx: Uint8Array, index: number): void;
+  onMembershipChanged(): void;
+  /** The driver hit an error it cannot recover from (a failed WAL write): stop the member. */
+  onFatal(err: Error): void;
+}
+
+/** What travels as a Raft snapshot's data: the whole MVCC store and the member list. */
+interface SnapshotImage {
+  members: MemberInfo[];
+  mvcc: Buffer[];
+}
+
+export class RaftDriver {
+  private processing = false;
+  private scheduled = false;
+  private stopped = false;
+  private ticker: NodeJS.Timeout | undefined;
+  private lead: NodeId = NONE;
+  private role: StateType = StateType.Follower;
+  private applied: number;
+  private snapshotIndex: number;
+  private confState: ConfState;
+  /** Committed index as last seen in a hard state (for Status and the apply backlog). */
+  committed: number;
+
+  constructor(
+    private readonly node: RawNode,
+    private readonly storage: MemoryStorage,
+    private readonly wal: Wal,
+    private readonly transport: Transport,
+    private readonly store: MvccStore,
+    private readonly membership: Membership,
+    private readonly applier: Applier,
+    private readonly opts: { heartbeatMs: number; electionTick: number; snapshotCount: number; logger: Logger; hooks: DriverHooks },
+  ) {
+    const snap = storage.snapshot();
+    this.snapshotIndex = snap.metadata.index;
+    this.applied = snap.metadata.index;
+    this.confState = snap.metadata.confState;
+    this.committed = storage.initialState().hardState.commit;
+    transport.onMessage((m) => this.step(m));
+    transport.onUnreachable((peer) => {
+      this.node.reportUnreachable(peer);
+      this.schedule();
+    });
+    transport.onSnapshotStatus((peer, ok) => {
+      this.node.reportSnapshot(peer, ok);
+      this.schedule();
+    });
+  }
+
+  start(): void {
+    // As etcd does at boot: skip most of the first election timeout, so a fresh
+    // cluster (or a lone member) elects a leader in about one tick rather than one
+    // election timeout. Pre-vote keeps a restarted member from disrupting a leader.
+    const ticks = this.opts.electionTick - (this.membership.list().length > 1 ? 2 : 1);
+    for (let i = 0; i < ticks; i++) this.node.tick();
+    // One Raft tick per heartbeat interval, as etcd: heartbeatTick 1, electionTick = election / heartbeat.
+    this.ticker = setInterval(() => {
+      this.node.tick();
+      this.schedule();
+    }, this.opts.heartbeatMs);
+    this.schedule();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.ticker) clearInterval(this.ticker);
+  }
+
+  get leader(): NodeId {
+    return this.lead;
+  }
+
+  get isLeader(): boolean {
+    return this.role === StateType.Leader;
+  }
+
+  get appliedIndex(): number {
+    return this.applied;
+  }
+
+  term(): number {
+    return this.node.raft.term;
+  }
+
+  step(m: Message): void {
+    if (this.stopped) return;
+    try {
+      this.node.step(m);
+    } catch (e) {
+      this.opts.logger.debug({ err: e, type: m.type, from: m.from }, 'dropped a peer message');
+      return;
+    }
+    this.schedule();
+  }
+
+  /** Runs `fn` against the node (propose, readIndex, ...) and makes sure its Ready is handled. */
+  withNode<T>(fn: (node: RawNode) => T): T {
+    const r = fn(this.node);
+    this.schedule();
+    return r;
+  }
+
+  /** Handle Readies on a later turn of the event loop, so everything that arrives meanwhile shares one. */
+  schedule(): void {
+    if (this.scheduled || this.processing || this.stopped) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.run();
+    });
+  }
+
+  private async run(): Promise<void> {
+    if (this.processing || this.stopped) return;
+    this.processing = true;
+    try {
+      while (!this.stopped && this.node.hasReady()) {
+        await this.handleReady(this.node.ready());
+      }
+    } catch (e) {
+      this.stopped = true;
+      this.opts.hooks.onFatal(e as Error);
+    } finally {
+      this.processing = false;
+    }
+  }
+
+  private async handleReady(rd: Ready): Promise<void> {
+    if (rd.softState) {
+      const leaderChanged = rd.softState.lead !== this.lead;
+      this.lead = rd.softState.lead;
+      this.role = rd.softState.raftState;
+      if (leaderChanged) {
+        this.opts.logger.info({ leader: this.lead, term: this.term(), role: StateType[this.role] }, 'leader changed');
+        this.opts.hooks.onLeaderChange(this.lead, this.term());
+      }
+    }
+    for (const rs of rd.readStates) this.opts.hooks.onReadState(rs.requestCtx, rs.index);
+
+    // A leader's appends and heartbeats may leave before its own write: it counts
+    // its own acknowledgement only after advance. Everything else waits for the disk.
+    const later: Message[] = [];
+    const now: Message[] = [];
+    for (const m of rd.messages) (this.isLeader && canSendBeforePersist(m) && m.type !== MessageType.Snap ? now : later).push(m);
+    if (now.length > 0) this.transport.send(now);
+
+    if (rd.snapshot) await this.installSnapshot(rd.snapshot);
+    if (rd.entries.length > 0) this.storage.append(rd.entries);
+    if (rd.hardState) {
+      this.storage.setHardState(rd.hardState);
+      this.committed = rd.hardState.commit;
+    }
+    if (rd.entries.length > 0 || rd.hardState || rd.snapshot) {
+      await this.wal.save({
+        hardState: rd.hardState,
+        entries: rd.entries,
+        snapshot: rd.snapshot ? { metadata: rd.snapshot.metadata } : undefined,
+        mustSync: rd.mustSync || rd.snapshot !== undefined,
+      });
+    }
+    if (later.length > 0) await this.sendWithSnapshots(later);
+
+    if (rd.committedEntries.length > 0) {
+      const res = this.applier.applyEntries(rd.committedEntries);
+      if (res.confState) this.confState = res.confState;
+      await this.store.commit();
+      if (res.membershipChanged) {
+        await this.wal.saveMembership(encode(this.membership.toJSON()), false);
+        this.opts.hooks.onMembershipChanged();
+      }
+      this.applied = rd.committedEntries[rd.committedEntries.length - 1]!.index;
+    }
+    this.node.advance(rd);
+    if (rd.committedEntries.length > 0 || rd.snapshot) this.opts.hooks.onApplied(this.applied);
+    if (this.applied - this.snapshotIndex >= this.opts.snapshotCount) await this.takeSnapshot();
+  }
+
+  /** A snapshot from the leader: replace the store and the member list, then the log. */
+  private async installSnapshot(snap: Snapshot): Promise<void> {
+    const image = decode<SnapshotImage>(snap.data);
+    // The image may run ahead of the snapshot index; its own consistent index says how far.
+    await this.store.restore(image.mvcc);
+    this.membership.replace(image.members);
+    await this.wal.saveMembership(encode(this.membership.toJSON()), true);
+    this.storage.applySnapshot({ metadata: snap.metadata, data: new Uint8Array(0) });
+    this.snapshotIndex = snap.metadata.index;
+    this.applied = snap.metadata.index;
+    this.confState = snap.metadata.confState;
+    this.opts.logger.info({ index: snap.metadata.index, term: snap.metadata.term }, 'installed snapshot from leader');
+    this.opts.hooks.onMembershipChanged();
+  }
+
+  /**
+   * MsgSnap leaves Raft with only the snapshot's metadata; the data is the store
+   * as it is now (at or past the snapshot index), as etcd merges its db into the
+   * message. The receiver skips the entries its store already holds.
+   */
+  private async sendWithSnapshots(msgs: Message[]): Promise<void> {
+    const plain: Message[] = [];
+    for (const m of msgs) {
+      if (m.type !== MessageType.Snap || !m.snapshot) {
+        plain.push(m);
+        continue;
+      }
+      const chunks: Buffer[] = [];
+      for await (const c of this.store.snapshot()) chunks.push(c);
+      const image: SnapshotImage = { members: this.membership.toJSON(), mvcc: chunks };
+      this.transport.send([{ ...m, snapshot: { metadata: m.snapshot.metadata, data: encode(image) } }]);
+      this.opts.logger.info({ to: m.to, index: m.snapshot.metadata.index }, 'sending snapshot');
+    }
+    if (plain.length > 0) this.transport.send(plain);
+  }
+
+  /** Every --snapshot-count applied entries: record a snapshot and drop the log below it. */
+  private async takeSnapshot(): Promise<void> {
+    const index = this.applied;
+    const snap = this.storage.createSnapshot(index, this.confState, new Uint8Array(0));
+    await this.wal.saveSnapshot(snap.metadata);
+    this.snapshotIndex = index;
+    const compactTo = index - SNAPSHOT_CATCH_UP_ENTRIES;
+    if (compactTo > this.storage.firstIndex()) {
+      this.storage.compact(compactTo);
+      await this.wal.compact(compactTo);
+    }
+    this.opts.logger.info({ index, compactedTo: Math.max(compactTo, 0) }, 'took a snapshot and compacted the log');
+  }
+}

@@ -1,0 +1,3 @@
+import { simSuite } from './sim/suite';
+
+simSuite(1);
