@@ -93,6 +93,52 @@ function unavailable(system: SystemName, f: Flags): string | null {
   return null;
 }
 
+/** The leader, waiting up to 10 s for one: a member may be busy (or electing) right
+ * after a heavy phase. Throws if a member has exited. */
+const leaderOf = async (cluster: Cluster): Promise<string> => cluster.waitHealthy(10_000);
+
+/** Pre-populates, then runs every workload against the leader and all members. */
+async function measure(cluster: Cluster, run: SystemRun, workloads: Workload[], f: Flags, withMemory: boolean): Promise<void> {
+  const system = run.system;
+  // Shared mod_revision cache for txn-cas, filled by the pre-population.
+  const revCache = new SharedArrayBuffer(f.keys * Float64Array.BYTES_PER_ELEMENT);
+  if (withMemory || workloads.some((w) => w.needsKeys)) {
+    const r = await runLoad({
+      endpoints: [await leaderOf(cluster)], client: f.client, op: 'populate', conns: 10, clients: 100, total: 0,
+      seqStart: 0, seqEnd: f.keys, revCache, durationMs: PHASE_CAP_MS.populate,
+    });
+    // The row names the keys actually written: fewer if the cap or errors cut it short.
+    run.memoryAtKeys = { keys: r.ops, members: cluster.memory() };
+    const mem = run.memoryAtKeys.members.map((m) => (m ? `${m.rssMB.toFixed(0)} MB` : '?')).join(' / ');
+    progress(`${system}: populated ${fmtCount(r.ops)} of ${fmtCount(f.keys)} keys: ${summary(r)}; RSS ${mem}`);
+  }
+  if (workloads.some((w) => w.needsRangeKeys)) {
+    const r = await runLoad({
+      endpoints: [await leaderOf(cluster)], client: f.client, op: 'populate', prefix: RANGE_PREFIX, conns: 1, clients: 10, total: 0,
+      seqStart: 0, seqEnd: RANGE_KEYS, durationMs: PHASE_CAP_MS.populate,
+    });
+    progress(`${system}: populated ${RANGE_KEYS} keys under ${RANGE_PREFIX}: ${summary(r)}`);
+  }
+  for (const w of workloads) {
+    for (const target of TARGETS) {
+      const phase = `${system} ${w.name} ${target === 'leader' ? 'leader' : 'all members'}`;
+      const endpoints = target === 'leader' ? [await leaderOf(cluster)] : cluster.endpoints;
+      try {
+        const cpuBefore = cluster.cpuSeconds();
+        const r = await runLoad({
+          endpoints, client: f.client, op: w.op, serializable: w.serializable ?? false, conns: w.conns, clients: w.clients,
+          total: totalFor(w, f), keySpace: f.keys, revCache, durationMs: f.quick ? PHASE_CAP_MS.quick : PHASE_CAP_MS.full,
+        });
+        if (r.ops) r.serverCpuUsPerOp = ((cluster.cpuSeconds() - cpuBefore) * 1e6) / r.ops;
+        (run.workloads[w.name] ??= {})[target] = r;
+        progress(`${phase}: ${summary(r)}`);
+      } catch (err) {
+        progress(`${phase}: failed: ${(err as Error).message}`); // e.g. a connection never came up
+      }
+    }
+  }
+}
+
 async function runSystem(system: SystemName, workloads: Workload[], f: Flags, withMemory: boolean): Promise<SystemRun> {
   const run: SystemRun = { system, workloads: {}, peak: [] };
   const reason = unavailable(system, f);
@@ -117,42 +163,12 @@ async function runSystem(system: SystemName, workloads: Workload[], f: Flags, wi
       progress(`${system}: ${msg}; skipping. Member logs:\n${cluster.logTails(5)}`);
       return { ...run, skipped: msg };
     }
-    // Shared mod_revision cache for txn-cas, filled by the pre-population.
-    const revCache = new SharedArrayBuffer(f.keys * Float64Array.BYTES_PER_ELEMENT);
-    if (withMemory || workloads.some((w) => w.needsKeys)) {
-      const r = await runLoad({
-        endpoints: [await cluster.leader()], client: f.client, op: 'populate', conns: 10, clients: 100, total: 0,
-        seqStart: 0, seqEnd: f.keys, revCache, durationMs: PHASE_CAP_MS.populate,
-      });
-      // The row names the keys actually written: fewer if the cap or errors cut it short.
-      run.memoryAtKeys = { keys: r.ops, members: cluster.memory() };
-      const mem = run.memoryAtKeys.members.map((m) => (m ? `${m.rssMB.toFixed(0)} MB` : '?')).join(' / ');
-      progress(`${system}: populated ${fmtCount(r.ops)} of ${fmtCount(f.keys)} keys: ${summary(r)}; RSS ${mem}`);
-    }
-    if (workloads.some((w) => w.needsRangeKeys)) {
-      const r = await runLoad({
-        endpoints: [await cluster.leader()], client: f.client, op: 'populate', prefix: RANGE_PREFIX, conns: 1, clients: 10, total: 0,
-        seqStart: 0, seqEnd: RANGE_KEYS, durationMs: PHASE_CAP_MS.populate,
-      });
-      progress(`${system}: populated ${RANGE_KEYS} keys under ${RANGE_PREFIX}: ${summary(r)}`);
-    }
-    for (const w of workloads) {
-      for (const target of TARGETS) {
-        const phase = `${system} ${w.name} ${target === 'leader' ? 'leader' : 'all members'}`;
-        try {
-          const endpoints = target === 'leader' ? [await cluster.leader()] : cluster.endpoints;
-          const cpuBefore = cluster.cpuSeconds();
-          const r = await runLoad({
-            endpoints, client: f.client, op: w.op, serializable: w.serializable ?? false, conns: w.conns, clients: w.clients,
-            total: totalFor(w, f), keySpace: f.keys, revCache, durationMs: f.quick ? PHASE_CAP_MS.quick : PHASE_CAP_MS.full,
-          });
-          if (r.ops) r.serverCpuUsPerOp = ((cluster.cpuSeconds() - cpuBefore) * 1e6) / r.ops;
-          (run.workloads[w.name] ??= {})[target] = r;
-          progress(`${phase}: ${summary(r)}`);
-        } catch (err) {
-          progress(`${phase}: failed: ${(err as Error).message}`);
-        }
-      }
+    try {
+      await measure(cluster, run, workloads, f, withMemory);
+    } catch (err) {
+      // A member died or stopped answering: keep what was measured, say why the rest is missing.
+      run.error = (err as Error).message;
+      progress(`${system}: aborted: ${run.error}. Member logs:\n${cluster.logTails(10)}`);
     }
     run.peak = cluster.memory();
     progress(`${system}: peak RSS ${run.peak.map((m) => (m ? `${m.peakMB.toFixed(0)} MB` : '?')).join(' / ')}`);
@@ -180,7 +196,10 @@ async function main(): Promise<void> {
     runs,
   };
   process.stdout.write('\n' + formatText(buildRows(report)));
-  for (const s of ['etcd-ts', 'etcd'] as const) if (runs[s]?.skipped) process.stdout.write(`${s}: ${runs[s]?.skipped}\n`);
+  for (const s of ['etcd-ts', 'etcd'] as const) {
+    const note = runs[s]?.skipped ?? (runs[s]?.error ? `stopped early: ${runs[s]?.error}` : undefined);
+    if (note) process.stdout.write(`${s}: ${note}\n`);
+  }
   // A run where every system was skipped has nothing to keep; don't let it replace latest.*.
   if (Object.values(runs).every((r) => !r || r.skipped)) {
     progress('no system produced figures; bench/results/ left unchanged');

@@ -41,6 +41,7 @@ export function markdownFor(report: BenchReport): string {
     const run = report.runs[s];
     if (!run) lines.push(`- ${s}: not run`);
     else if (run.skipped) lines.push(`- ${s}: skipped: ${run.skipped}`);
+    else if (run.error) lines.push(`- ${s}: stopped early: ${run.error}`);
   }
   lines.push('', 'Ratio = etcd-ts / etcd for throughput and etcd / etcd-ts for latency, CPU and memory: above 1 means etcd-ts is better.', '');
   lines.push(formatMarkdown(buildRows(report)));

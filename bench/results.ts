@@ -9,6 +9,8 @@ export interface SystemRun {
   system: SystemName;
   /** Why this system has no figures (binary missing, cluster never healthy, --skip-*). */
   skipped?: string;
+  /** Why the run of this system stopped early (a member died, no leader); figures so far are kept. */
+  error?: string;
   workloads: Record<string, Partial<Record<Target, LoadResult>>>;
   /** Memory of each member right after loading the pre-populated keys. */
   memoryAtKeys?: { keys: number; members: (MemoryUse | null)[] };
