@@ -3,6 +3,7 @@
 // the same with Debian's real etcd, and prints/writes one side-by-side table.
 //
 //   npm run bench -- [--quick] [--only put-100,get-lin] [--skip-etcd] [--skip-ets] [--total N] [--client raw]
+//                    [--etcd-from bench/results/<earlier run>.json]
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -36,6 +37,8 @@ interface Flags {
   portBase: number;
   keepData: boolean;
   client: ClientKind;
+  /** Take the etcd figures from an earlier results JSON instead of running etcd. */
+  etcdFrom: string | undefined;
 }
 
 function parseFlags(): Flags {
@@ -50,12 +53,14 @@ function parseFlags(): Flags {
       'port-base': { type: 'string', default: '43100' },
       'keep-data': { type: 'boolean', default: false },
       client: { type: 'string', default: 'grpc-js' },
+      'etcd-from': { type: 'string' },
     },
   });
   const quick = v.quick ?? false;
   if (v.client !== 'grpc-js' && v.client !== 'raw') throw new Error('--client must be grpc-js or raw');
   return {
     client: v.client,
+    etcdFrom: v['etcd-from'],
     quick,
     only: v.only,
     skipEtcd: v['skip-etcd'] ?? false,
@@ -179,6 +184,17 @@ async function runSystem(system: SystemName, workloads: Workload[], f: Flags, wi
   }
 }
 
+/** Real etcd's figures do not change while etcd-ts is developed: reusing a stored
+ * pass (--etcd-from bench/results/<run>.json) halves the time of each comparison.
+ * The run must have used the same options (client, totals) to be comparable. */
+function etcdFromFile(file: string): SystemRun {
+  const stored = JSON.parse(fs.readFileSync(file, 'utf8')) as BenchReport;
+  const run = stored.runs.etcd;
+  if (!run || run.skipped) throw new Error(`${file} has no etcd figures`);
+  progress(`etcd: figures taken from ${file} (run ${stored.startedAt}, client ${stored.options.client ?? 'grpc-js'})`);
+  return run;
+}
+
 async function main(): Promise<void> {
   const f = parseFlags();
   const workloads = selectWorkloads(f.only);
@@ -186,12 +202,13 @@ async function main(): Promise<void> {
   const startedAt = new Date().toISOString();
   const loadAvgStart = os.loadavg()[0] ?? 0;
   const runs: BenchReport['runs'] = {};
-  for (const system of ['etcd-ts', 'etcd'] as const) runs[system] = await runSystem(system, workloads, f, withMemory);
+  runs['etcd-ts'] = await runSystem('etcd-ts', workloads, f, withMemory);
+  runs.etcd = f.etcdFrom ? etcdFromFile(f.etcdFrom) : await runSystem('etcd', workloads, f, withMemory);
   const report: BenchReport = {
     startedAt,
     finishedAt: new Date().toISOString(),
     machine: machineInfo(REPO_ROOT, loadAvgStart),
-    options: { quick: f.quick, total: f.total, only: f.only ?? null, populateKeys: f.keys, client: f.client },
+    options: { quick: f.quick, total: f.total, only: f.only ?? null, populateKeys: f.keys, client: f.client, etcdFrom: f.etcdFrom ?? null },
     workloads: workloads.map((w) => ({ name: w.name, title: w.title, conns: w.conns, clients: w.clients, total: totalFor(w, f) })),
     runs,
   };

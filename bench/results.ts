@@ -36,7 +36,7 @@ export interface BenchReport {
   startedAt: string;
   finishedAt: string;
   machine: MachineInfo;
-  options: { quick: boolean; total: number | null; only: string | null; populateKeys: number; client?: string };
+  options: { quick: boolean; total: number | null; only: string | null; populateKeys: number; client?: string; etcdFrom?: string | null };
   workloads: { name: string; title: string; conns: number; clients: number; total: number }[];
   runs: Partial<Record<SystemName, SystemRun>>;
 }
