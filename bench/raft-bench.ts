@@ -54,6 +54,11 @@ function main(): void {
       }
       if (record && rd.entries.length) entriesPerReady.push(rd.entries.length);
       m.rn.advance(rd);
+      // Snapshot and compact like a server would, so the log stays bounded.
+      if (m.applied - m.storage.snapshot().metadata.index >= 20_000) {
+        m.storage.createSnapshot(m.applied, m.rn.raft.trk.confState(), new Uint8Array(0));
+        m.storage.compact(m.applied - 5_000);
+      }
     }
   };
   const deliver = (): void => {

@@ -110,16 +110,21 @@ export function deleteRangeToPb(r: mvcc.DeleteRangeResponse, header: Header): pb
   return { header, deleted: r.deleted, prev_kvs: r.prevKvs.map(kvToPb) };
 }
 
-/** Nested responses carry a header of their own in etcd, with the same revision. */
+/**
+ * Like etcd, the responses inside a txn carry a header of their own holding only
+ * the revision, and a nested txn's own header is left empty.
+ */
 export function txnToPb(r: mvcc.TxnResponse, header: Header): pb.TxnResponse {
-  return {
-    header,
-    succeeded: r.succeeded,
-    responses: r.responses.map((op): pb.ResponseOp => {
-      if (op.responseRange) return { response_range: rangeToPb(op.responseRange, header) };
-      if (op.responsePut) return { response_put: putToPb(op.responsePut, header) };
-      if (op.responseDeleteRange) return { response_delete_range: deleteRangeToPb(op.responseDeleteRange, header) };
-      return { response_txn: txnToPb(op.responseTxn!, header) };
-    }),
-  };
+  const inner: Header = { cluster_id: 0, member_id: 0, revision: header.revision ?? 0, raft_term: 0 };
+  return { header, succeeded: r.succeeded, responses: r.responses.map((op) => responseOpToPb(op, inner)) };
+}
+
+const EMPTY_HEADER: Header = { cluster_id: 0, member_id: 0, revision: 0, raft_term: 0 };
+
+function responseOpToPb(op: mvcc.ResponseOp, inner: Header): pb.ResponseOp {
+  if (op.responseRange) return { response_range: rangeToPb(op.responseRange, inner) };
+  if (op.responsePut) return { response_put: putToPb(op.responsePut, inner) };
+  if (op.responseDeleteRange) return { response_delete_range: deleteRangeToPb(op.responseDeleteRange, inner) };
+  const t = op.responseTxn!;
+  return { response_txn: { header: EMPTY_HEADER, succeeded: t.succeeded, responses: t.responses.map((o) => responseOpToPb(o, inner)) } };
 }

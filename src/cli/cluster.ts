@@ -10,11 +10,8 @@ import { memberArgs, parseClusterDef } from './cluster-def';
 const STOP_GRACE_MS = 10_000;
 
 function main(): void {
-  const file = process.argv[2];
-  if (!file) {
-    process.stderr.write('usage: cluster <cluster-configs/definition.json>\n');
-    process.exit(2);
-  }
+  // The 3-member local definition unless another is named.
+  const file = process.argv[2] ?? path.resolve(__dirname, '..', '..', '..', 'cluster-configs', 'local-3.json');
   const def = parseClusterDef(fs.readFileSync(file, 'utf8'), file);
   const bin = path.resolve(__dirname, '..', '..', '..', 'bin', 'etcd-ts.js');
   if (def.dataRoot !== '') fs.mkdirSync(def.dataRoot, { recursive: true });

@@ -26,6 +26,8 @@ export interface MemberConfig {
   maxRequestBytes: number;
   maxTxnOps: number;
   logLevel: LogLevel;
+  /** Advertised peer URL -> the URL to dial instead (a test proxy); identities are unchanged. */
+  peerUrlOverrides: Map<string, string>;
 }
 
 /** etcd refuses election timeouts above this (embed/config.go). */
@@ -147,5 +149,19 @@ export function buildConfig(values: Map<string, string>, explicit: Set<string>):
     maxRequestBytes: int(values, 'max-request-bytes', 1),
     maxTxnOps: int(values, 'max-txn-ops', 1),
     logLevel,
+    peerUrlOverrides: parseOverrides(values.get('peer-url-overrides')!),
   };
+}
+
+function parseOverrides(raw: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const part of raw.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
+    // "http://a:1=http://b:2": split at the "=" that starts the second URL.
+    const m = /^(.+?)=(https?:\/\/.+)$/.exec(part);
+    if (!m) throw new ConfigError(`--peer-url-overrides: "${part}" is not of the form peer-url=dial-url`);
+    const from = urlString(parseUrls('peer-url-overrides', m[1]!)[0]!);
+    const to = urlString(parseUrls('peer-url-overrides', m[2]!)[0]!);
+    out.set(from, to);
+  }
+  return out;
 }

@@ -25,6 +25,12 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'snapshot-count', kind: 'int', default: '100000', help: 'Number of committed transactions to trigger a snapshot to disk.' },
   { name: 'max-request-bytes', kind: 'int', default: '1572864', help: 'Maximum client request size in bytes the server will accept.' },
   { name: 'max-txn-ops', kind: 'int', default: '128', help: 'Maximum number of operations permitted in a transaction.' },
+  {
+    name: 'peer-url-overrides',
+    kind: 'string',
+    default: '',
+    help: 'etcd-ts only, for tests: advertised-peer-url=url-to-dial,... dials a peer at another address (a proxy) without changing member ids.',
+  },
   { name: 'log-level', kind: 'string', default: 'info', help: "Configures log level. Only supports debug, info, warn, error, panic, or fatal." },
 ];
 

@@ -36,6 +36,11 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
 
   const logger = createLogger(config.name, config.logLevel);
   const member = new Member(config, logger);
+  // A failed WAL or store write leaves the member unable to keep its promises: stop
+  // serving at once, as etcd does, rather than answering from state it cannot persist.
+  member.onFatal = () => {
+    member.stop().finally(() => process.exit(1));
+  };
   let stopping = false;
   const shutdown = (signal: string): void => {
     if (stopping) return;

@@ -30,17 +30,15 @@ export interface MvccDb {
   clear(options: { gte?: Buffer; lt?: Buffer }): Promise<void>;
 }
 
+/** A version applied but possibly not on disk yet. */
 export interface MemRecord {
   main: number;
   sub: number;
   raw: Buffer;
 }
 
-export interface ScannedRecord {
-  main: number;
-  sub: number;
-  raw: Buffer;
-}
+/** One version as scans yield it: revision plus the encoded record (codec.ts). */
+export type ScannedRecord = MemRecord;
 
 const SCAN_CHUNK = 1000;
 

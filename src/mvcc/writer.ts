@@ -9,18 +9,23 @@ import type { KeyEntry, KeyIndex } from './key-index';
 import type { KeyRange, ReadView } from './reader';
 import type { Event, KeyValue } from './types';
 
-interface Saved {
+/**
+ * One change: the key's state before it (for undo and prev_kv) and the
+ * version it wrote (for the change feed: a later change of the same key in
+ * this txn must not alter what this event says).
+ */
+interface Change {
   entry: KeyEntry;
   revsLen: number;
   value: Buffer | null;
   createRevision: number;
   version: number;
   lease: bigint;
-}
-
-interface Change {
-  saved: Saved;
   tombstone: boolean;
+  newValue: Buffer | null;
+  newCreateRevision: number;
+  newVersion: number;
+  newLease: bigint;
 }
 
 const HEADER = 29; // codec record header; the live value is a view into the record
@@ -47,7 +52,7 @@ export class WriteTxn implements ReadView {
   put(key: string, value: Buffer, lease: bigint): void {
     const main = this.beginRev + 1;
     const e = this.index.getOrCreate(key);
-    const saved = save(e);
+    const change = save(e, false);
     if (e.value === null) this.index.liveChanged(e, 1);
     const created = e.value === null ? main : e.createRevision;
     const version = e.value === null ? 1 : e.version + 1;
@@ -55,12 +60,16 @@ export class WriteTxn implements ReadView {
     const raw = encodeRecord(keyBuf, value, created, version, lease);
     const sub = this.changes.length;
     this.backend.add(main, sub, raw);
-    e.revs.push(main, sub);
+    e.addRev(main, sub);
     e.value = raw.subarray(HEADER + keyBuf.length);
     e.createRevision = created;
     e.version = version;
     e.lease = lease;
-    this.changes.push({ saved, tombstone: false });
+    change.newValue = e.value;
+    change.newCreateRevision = created;
+    change.newVersion = version;
+    change.newLease = lease;
+    this.changes.push(change);
   }
 
   /** Deletes the live keys of a range; returns the entries' previous versions. */
@@ -77,17 +86,17 @@ export class WriteTxn implements ReadView {
     const prevKvs: KeyValue[] = [];
     const main = this.beginRev + 1;
     for (const e of victims) {
-      const saved = save(e);
-      if (wantPrev) prevKvs.push(kvOfSaved(saved));
+      const change = save(e, true);
+      if (wantPrev) prevKvs.push(kvOfSaved(change));
       const sub = this.changes.length;
       this.backend.add(main, sub, encodeTombstone(Buffer.from(e.key, 'latin1')));
-      e.revs.push(main, -sub - 1);
+      e.addRev(main, -sub - 1);
       this.index.liveChanged(e, -1);
       e.value = null;
       e.createRevision = 0;
       e.version = 0;
       e.lease = 0n;
-      this.changes.push({ saved, tombstone: true });
+      this.changes.push(change);
     }
     return { deleted: victims.length, prevKvs };
   }
@@ -95,7 +104,7 @@ export class WriteTxn implements ReadView {
   /** Undo every change of this txn (index and pending backend records). */
   rollback(): void {
     for (let i = this.changes.length - 1; i >= 0; i--) {
-      const s = this.changes[i]!.saved;
+      const s = this.changes[i]!;
       const e = s.entry;
       if ((e.value !== null) !== (s.value !== null)) this.index.liveChanged(e, s.value !== null ? 1 : -1);
       e.revs.length = s.revsLen;
@@ -109,30 +118,33 @@ export class WriteTxn implements ReadView {
     this.changes = [];
   }
 
-  /** The txn's events in sub-revision order (built only when someone listens). */
+  /**
+   * The txn's events in sub-revision order (built only when someone
+   * listens). prevKv is the key's version before this txn, what etcd's
+   * watchers read at revision-1, even if the txn changed the key twice.
+   */
   events(): Event[] {
     const rev = this.beginRev + 1;
-    return this.changes.map(({ saved, tombstone }) => {
-      const e = saved.entry;
-      const prevKv = saved.value !== null ? kvOfSaved(saved) : undefined;
-      const kv: KeyValue = tombstone
-        ? { key: Buffer.from(e.key, 'latin1'), createRevision: 0, modRevision: rev, version: 0, value: EMPTY, lease: 0n }
-        : {
-            key: Buffer.from(e.key, 'latin1'),
-            createRevision: e.createRevision,
-            modRevision: rev,
-            version: e.version,
-            value: e.value!,
-            lease: e.lease,
-          };
-      return prevKv ? { type: tombstone ? 'DELETE' : 'PUT', kv, prevKv } : { type: tombstone ? 'DELETE' : 'PUT', kv };
+    const first = this.changes.length > 1 ? new Map<KeyEntry, Change>() : undefined;
+    return this.changes.map((c) => {
+      let before = c;
+      if (first) {
+        before = first.get(c.entry) ?? c;
+        if (before === c) first.set(c.entry, c);
+      }
+      const key = Buffer.from(c.entry.key, 'latin1');
+      const kv: KeyValue = c.tombstone
+        ? { key, createRevision: 0, modRevision: rev, version: 0, value: EMPTY, lease: 0n }
+        : { key, createRevision: c.newCreateRevision, modRevision: rev, version: c.newVersion, value: c.newValue!, lease: c.newLease };
+      const type = c.tombstone ? 'DELETE' : 'PUT';
+      return before.value !== null ? { type, kv, prevKv: kvOfSaved(before) } : { type, kv };
     });
   }
 }
 
 const EMPTY = Buffer.alloc(0);
 
-function save(e: KeyEntry): Saved {
+function save(e: KeyEntry, tombstone: boolean): Change {
   return {
     entry: e,
     revsLen: e.revs.length,
@@ -140,10 +152,15 @@ function save(e: KeyEntry): Saved {
     createRevision: e.createRevision,
     version: e.version,
     lease: e.lease,
+    tombstone,
+    newValue: null,
+    newCreateRevision: 0,
+    newVersion: 0,
+    newLease: 0n,
   };
 }
 
-function kvOfSaved(s: Saved): KeyValue {
+function kvOfSaved(s: Change): KeyValue {
   return {
     key: Buffer.from(s.entry.key, 'latin1'),
     createRevision: s.createRevision,

@@ -29,7 +29,7 @@ import {
   SoftState,
   StateType,
 } from './types';
-import { EMPTY_BYTES, isEmptyHardState, newMessage, voteRespType } from './util';
+import { bytesEqual, EMPTY_BYTES, isEmptyHardState, newMessage, voteRespType } from './util';
 
 /** Context of a MsgVote sent because of a leadership transfer: it may break a leader lease. */
 export const CAMPAIGN_TRANSFER = new TextEncoder().encode('CampaignTransfer');
@@ -251,7 +251,8 @@ export class Raft {
     return pr !== undefined && !pr.isLearner && !this.raftLog.hasPendingSnapshot();
   }
 
-  private hasUnappliedConfChanges(): boolean {
+  /** Committed but unapplied conf changes: campaigning now could use a stale configuration. */
+  hasUnappliedConfChanges(): boolean {
     const log = this.raftLog;
     if (log.committed <= log.applied) return false;
     const lo = Math.max(log.applied + 1, log.firstIndex());
@@ -339,7 +340,7 @@ export class Raft {
       // Local message (or a forwarded proposal/read): no term handling.
     } else if (m.term > this.term) {
       if (m.type === MessageType.Vote || m.type === MessageType.PreVote) {
-        const force = m.context.length === CAMPAIGN_TRANSFER.length && m.context.every((b, i) => b === CAMPAIGN_TRANSFER[i]);
+        const force = bytesEqual(m.context, CAMPAIGN_TRANSFER);
         const inLease = this.cfg.checkQuorum && this.lead !== NONE && this.electionElapsed < this.cfg.electionTick;
         // While we hear from a live leader, a vote request is most likely from a
         // partitioned member rejoining: ignoring it keeps the leader in place.

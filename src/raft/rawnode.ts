@@ -152,10 +152,10 @@ export class RawNode {
     if (this.inFlight) return false;
     const r = this.raft;
     if (r.appendsPending) return true;
-    const ss = r.softState();
-    if (ss.lead !== this.prevSoftSt.lead || ss.raftState !== this.prevSoftSt.raftState) return true;
-    const hs = r.hardState();
-    if (!hardStateEqual(hs, this.prevHardSt)) return true;
+    // Field comparisons, not fresh SoftState/HardState objects: this runs every loop turn.
+    if (r.lead !== this.prevSoftSt.lead || r.state !== this.prevSoftSt.raftState) return true;
+    const ph = this.prevHardSt;
+    if (r.term !== ph.term || r.vote !== ph.vote || r.raftLog.committed !== ph.commit) return true;
     if (r.raftLog.hasPendingSnapshot()) return true;
     if (r.msgs.length > 0 || r.raftLog.unstable.length > 0 || r.raftLog.hasNextCommittedEnts()) return true;
     return r.readStates.length > 0;
@@ -196,7 +196,10 @@ export class RawNode {
       rd.mustSync = hs.term !== this.prevHardSt.term || hs.vote !== this.prevHardSt.vote;
       this.prevHardSt = hs;
     }
-    if (log.unstable.snapshot) rd.snapshot = log.unstable.snapshot;
+    if (log.unstable.snapshot) {
+      rd.snapshot = log.unstable.snapshot;
+      rd.mustSync = true;
+    }
     if (rd.entries.length > 0) rd.mustSync = true;
     if (rd.committedEntries.length > 0) {
       log.applying = rd.committedEntries[rd.committedEntries.length - 1]!.index;

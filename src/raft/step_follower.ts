@@ -40,7 +40,7 @@ export function stepFollower(r: Raft, m: Message): void {
     case MessageType.TimeoutNow:
       // The leader hands over: campaign at once, skipping pre-vote (we know the
       // cluster is healthy) and breaking the other members' leader lease.
-      r.campaign('transfer');
+      if (!r.hasUnappliedConfChanges()) r.campaign('transfer');
       return;
     case MessageType.ReadIndex:
       if (r.lead === NONE) return;

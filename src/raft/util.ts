@@ -13,7 +13,8 @@ import {
 } from './types';
 
 export const EMPTY_BYTES = new Uint8Array(0);
-const NO_ENTRIES: Entry[] = [];
+// Shared by every message without entries; frozen so a stray push fails loudly.
+const NO_ENTRIES = Object.freeze([]) as unknown as Entry[];
 
 /** Every message is built here so all Message objects share one shape. */
 export function newMessage(type: MessageType, to: NodeId, from: NodeId = NONE): Message {

@@ -74,7 +74,7 @@ export class Member {
     if (state.fresh) node.bootstrap(membership.ids());
 
     this.transport = new Transport({ selfId: memberId, clusterId, listenUrls: cfg.listenPeerUrls.map(urlString), logger: log });
-    for (const m of membership.list()) if (m.id !== memberId) this.transport.addPeer(m.id, m.peerUrls);
+    for (const m of membership.list()) if (m.id !== memberId) this.transport.addPeer(m.id, this.dialUrls(m.peerUrls));
 
     const waits = (this.waits = new WaitRegistry(memberId));
     const requestTimeoutMs = 5000 + 2 * cfg.electionMs;
@@ -93,7 +93,13 @@ export class Member {
       snapshotCount: cfg.snapshotCount,
       logger: log,
       hooks: {
-        onLeaderChange: () => reads.onLeaderChange(),
+        onLeaderChange: () => {
+          reads.onLeaderChange();
+          // Proposals made under the old leader may or may not commit under the new
+          // one: tell their clients now, with etcd's ambiguous error, instead of
+          // letting them wait out the full request timeout.
+          waits.failAll(Errors.TimeoutDueToLeaderFail);
+        },
         onApplied: (applied) => reads.onApplied(applied),
         onReadState: (ctx, index) => reads.onReadState(ctx, index),
         onMembershipChanged: () => this.syncPeers(membership, memberId),
@@ -155,7 +161,12 @@ export class Member {
 
   private syncPeers(membership: Membership, self: string): void {
     // addPeer ignores members it already has: publishing attributes never redials.
-    for (const m of membership.list()) if (m.id !== self) this.transport?.addPeer(m.id, m.peerUrls);
+    for (const m of membership.list()) if (m.id !== self) this.transport?.addPeer(m.id, this.dialUrls(m.peerUrls));
+  }
+
+  /** Where to connect for a peer's advertised URLs (a test proxy may stand in between). */
+  private dialUrls(urls: string[]): string[] {
+    return urls.map((u) => this.config.peerUrlOverrides.get(u) ?? u);
   }
 
   async stop(): Promise<void> {

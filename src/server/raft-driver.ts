@@ -44,6 +44,7 @@ export class RaftDriver {
   private applied: number;
   private snapshotIndex: number;
   private confState: ConfState;
+  private readonly snapshotsBuilding = new Set<NodeId>();
   /** Committed index as last seen in a hard state (for Status and the apply backlog). */
   committed: number;
 
@@ -144,11 +145,17 @@ export class RaftDriver {
         await this.handleReady(this.node.ready());
       }
     } catch (e) {
-      this.stopped = true;
-      this.opts.hooks.onFatal(e as Error);
+      this.fail(e as Error);
     } finally {
       this.processing = false;
     }
+  }
+
+  private fail(err: Error): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.ticker) clearInterval(this.ticker);
+    this.opts.hooks.onFatal(err);
   }
 
   private async handleReady(rd: Ready): Promise<void> {
@@ -189,7 +196,10 @@ export class RaftDriver {
     if (rd.committedEntries.length > 0) {
       const res = this.applier.applyEntries(rd.committedEntries);
       if (res.confState) this.confState = res.confState;
-      await this.store.commit();
+      // The store's batch is written behind the loop, not awaited: answers come
+      // from memory, the WAL already holds the entries, and the store's batches
+      // keep their order. A failed write is as fatal as a failed WAL write.
+      this.store.commit().catch((err: unknown) => this.fail(err as Error));
       if (res.membershipChanged) {
         await this.wal.saveMembership(encode(this.membership.toJSON()), false);
         this.opts.hooks.onMembershipChanged();
@@ -228,8 +238,19 @@ export class RaftDriver {
         plain.push(m);
         continue;
       }
+      // Building an image costs a pass over the whole store: never for a peer we
+      // cannot reach (Raft asks again on every append to it), and one at a time.
+      if (!this.transport.activeSince(m.to) || this.snapshotsBuilding.has(m.to)) {
+        this.node.reportSnapshot(m.to, false);
+        continue;
+      }
+      this.snapshotsBuilding.add(m.to);
       const chunks: Buffer[] = [];
-      for await (const c of this.store.snapshot()) chunks.push(c);
+      try {
+        for await (const c of this.store.snapshot()) chunks.push(c);
+      } finally {
+        this.snapshotsBuilding.delete(m.to);
+      }
       const image: SnapshotImage = { members: this.membership.toJSON(), mvcc: chunks };
       this.transport.send([{ ...m, snapshot: { metadata: m.snapshot.metadata, data: encode(image) } }]);
       this.opts.logger.info({ to: m.to, index: m.snapshot.metadata.index }, 'sending snapshot');
@@ -240,6 +261,9 @@ export class RaftDriver {
   /** Every --snapshot-count applied entries: record a snapshot and drop the log below it. */
   private async takeSnapshot(): Promise<void> {
     const index = this.applied;
+    // The log below the snapshot may go only once the store holds what it produced,
+    // on disk: its ordinary batches are unsynced because the log could replay them.
+    await this.store.commit({ sync: true });
     const snap = this.storage.createSnapshot(index, this.confState, new Uint8Array(0));
     await this.wal.saveSnapshot(snap.metadata);
     this.snapshotIndex = index;

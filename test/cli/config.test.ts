@@ -57,6 +57,12 @@ describe('syntax', () => {
     expect(fails(['--name', 'a'], { ETCD_NAME: 'b' })).toMatch(/conflicting environment variable "ETCD_NAME"/);
   });
 
+  it('reads peer URL overrides (a test proxy per link)', () => {
+    const c = run(['--peer-url-overrides', 'http://127.0.0.1:2380=http://127.0.0.1:9000,http://h:1=http://127.0.0.1:9001']);
+    expect([...c.peerUrlOverrides]).toEqual([['http://127.0.0.1:2380', 'http://127.0.0.1:9000'], ['http://h:1', 'http://127.0.0.1:9001']]);
+    expect(fails(['--peer-url-overrides', 'nonsense'])).toMatch(/peer-url=dial-url/);
+  });
+
   it('knows --help and --version', () => {
     expect(loadConfig(['--help'], {})).toBe('help');
     expect(loadConfig(['--version'], {})).toBe('version');

@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { EtcdError } from '../../src/errors';
 import {
   type Compare,
+  type Event,
   type MvccStore,
   type RangeRequest,
   type RequestOp,
@@ -156,6 +157,10 @@ async function runSeed(seed: number, steps: number, keySpace: readonly string[] 
   s.leaseExists = leaseExists;
   m.leaseExists = leaseExists;
   let idx = 0;
+  // Everything the live feed reported, to compare with history read back later.
+  const fed: Event[] = [];
+  const listen = (st: MvccStore) => st.onChange((c) => fed.push(...c.events));
+  listen(s);
   if (keySpace.length > 100) {
     // Fill most of a big key space first, so ranges cross leaf boundaries.
     for (const k of keySpace) {
@@ -190,6 +195,7 @@ async function runSeed(seed: number, steps: number, keySpace: readonly string[] 
       await s.commit();
       if (g.int(2) === 0) await Promise.all(physicals.splice(0));
       s = await h.reopen();
+      listen(s);
       s.leaseExists = leaseExists;
       expect(s.rev, where + ' reopen rev').toBe(m.rev);
       expect(s.compactRev, where + ' reopen compactRev').toBe(m.compactRev);
@@ -201,6 +207,9 @@ async function runSeed(seed: number, steps: number, keySpace: readonly string[] 
         .map((e) => `${e.kv.modRevision}:${e.type === 'DELETE' ? 'D' : 'P'}:${e.kv.key.toString('latin1')}:${e.type === 'DELETE' ? '' : `${e.kv.value.toString('latin1')}:${e.kv.version}:${e.kv.createRevision}:${e.kv.lease}`}`)
         .sort();
       expect(got, where + ` eventsFrom ${from}`).toEqual(m.events(from));
+      // History read back equals what the live feed said, in order, prev kvs included.
+      const withPrev = await s.eventsFrom(from, Buffer.from([0]), Buffer.from([0]), { prevKv: true });
+      expect(withPrev.events, where + ' feed vs history').toEqual(fed.filter((e) => e.kv.modRevision >= from));
     } else {
       // A full scan at the current revision and at the compacted one.
       for (const rev of [0, Math.max(m.compactRev, 1)]) {

@@ -189,6 +189,13 @@ describe('compaction', () => {
     expect(ctx.s.keyCount).toBe(1); // b's history is gone from the index too
   });
 
+  it('hashKV before any compaction reports compact revision -1 [etcd 3.4.23]', async () => {
+    const fresh = new StoreHarness();
+    const st = await fresh.open();
+    expect(await st.hashKV()).toMatchObject({ compactRevision: -1, hashRevision: 1 });
+    await fresh.dispose();
+  });
+
   it('hashKV: at or below the compacted revision fails; future fails; equal stores hash equal', async () => {
     ctx.s.compact(3, next());
     await expect(ctx.s.hashKV(3)).rejects.toBe(Errors.Compacted);
@@ -222,6 +229,30 @@ describe('change feed', () => {
       { revision: 3, types: ['PUT'], prev: ['1'] },
       { revision: 4, types: ['DELETE'], prev: ['2'] },
     ]);
+  });
+
+  it('a key changed twice in one txn (validation quirks): each event says what it wrote; prevKv is the pre-txn version', async () => {
+    put('k', 'old'); // rev 2
+    const got: string[] = [];
+    ctx.s.onChange((c) =>
+      c.events.forEach((e) => got.push(`${e.type}:${e.kv.value.toString()}:${e.kv.version}:prev=${e.prevKv?.value.toString()}`)),
+    );
+    // put in nested txn 1, delete in nested txn 2: accepted by etcd's check [etcd 3.4.23]
+    ctx.s.txn(
+      {
+        compare: [],
+        success: [
+          { requestTxn: { compare: [], success: [{ requestPut: { key: b('k'), value: b('new') } }], failure: [] } },
+          { requestTxn: { compare: [], success: [{ requestDeleteRange: { key: b('k') } }], failure: [] } },
+        ],
+        failure: [],
+      },
+      next(),
+    );
+    expect(got).toEqual(['PUT:new:2:prev=old', 'DELETE::0:prev=old']);
+    const hist = await ctx.s.eventsFrom(3, b('k'), undefined, { prevKv: true });
+    expect(hist.events.map((e) => `${e.type}:${e.kv.value.toString()}:${e.kv.version}:prev=${e.prevKv?.value.toString()}`)).toEqual(got);
+    expect(get('k').count).toBe(0);
   });
 
   it('delete events carry only key and mod revision', async () => {
@@ -259,6 +290,18 @@ describe('durability and snapshots', () => {
     expect(ctx.s.consistentIndex()).toBe(2);
     expect(ctx.s.rev).toBe(3);
     expect(keys(get('\0', '\0').kvs)).toEqual(['a', 'b']);
+  });
+
+  it('commit({ sync: true }) with nothing new still writes (and keeps) the consistent index', async () => {
+    put('a');
+    await ctx.s.commit();
+    ctx.s.setConsistentIndex(next());
+    await ctx.s.commit({ sync: true });
+    await ctx.s.commit({ sync: true });
+    await ctx.h.crash();
+    ctx.s = await ctx.h.open();
+    expect(ctx.s.consistentIndex()).toBe(2);
+    expect(ctx.s.rev).toBe(2);
   });
 
   it('revision survives when every record was compacted away', async () => {

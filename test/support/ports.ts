@@ -1,25 +1,34 @@
-// Free loopback ports for tests that start servers: ask the kernel for an unused
-// port, release it, and hand it out once per process.
+// Free loopback ports for tests that start servers. Each vitest worker takes
+// ports from its own block (by VITEST_POOL_ID), below Linux's ephemeral range,
+// so two test files running at once can never be handed the same port between
+// the moment it is found free and the moment a member binds it.
 import * as net from 'node:net';
 
+const BLOCK = 1500;
+const FIRST = 20_000;
+const pool = Number(process.env['VITEST_POOL_ID'] ?? process.env['VITEST_WORKER_ID'] ?? '1');
+const base = FIRST + ((Number.isFinite(pool) && pool > 0 ? pool - 1 : 0) % 8) * BLOCK;
+let cursor = 0;
 const handedOut = new Set<number>();
 
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
 export async function freePort(): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const srv = net.createServer();
-      srv.once('error', reject);
-      srv.listen(0, '127.0.0.1', () => {
-        const p = (srv.address() as net.AddressInfo).port;
-        srv.close(() => resolve(p));
-      });
-    });
-    if (!handedOut.has(port)) {
+  for (let attempt = 0; attempt < BLOCK; attempt++) {
+    const port = base + (cursor++ % BLOCK);
+    if (handedOut.has(port)) continue;
+    if (await canListen(port)) {
       handedOut.add(port);
       return port;
     }
   }
-  throw new Error('no free port found in 50 attempts');
+  throw new Error(`no free port in ${base}..${base + BLOCK - 1}`);
 }
 
 export async function freePorts(n: number): Promise<number[]> {

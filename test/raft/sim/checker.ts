@@ -37,6 +37,21 @@ export class Checker {
   readsAnswered = 0;
   proposalsCommitted = 0;
 
+  /** Terms that had a leader. */
+  get leaderTerms(): number {
+    return this.leaderOf.size;
+  }
+
+  /** A digest of everything committed, to show that a replay is exact. */
+  fingerprint(): number {
+    let h = 2166136261;
+    for (const i of [...this.committed.keys()].sort((a, b) => a - b)) {
+      const s = `${i}=${this.committed.get(i)!};`;
+      for (let k = 0; k < s.length; k++) h = Math.imul(h ^ s.charCodeAt(k), 16777619) >>> 0;
+    }
+    return h;
+  }
+
   fail(msg: string): never {
     throw new InvariantError(msg);
   }

@@ -7,6 +7,7 @@ import { decodeConfChange } from '../../../src/raft/confchange';
 import { ErrProposalDropped } from '../../../src/raft/errors';
 import { Rand } from '../../../src/raft/prng';
 import { RawNode } from '../../../src/raft/rawnode';
+import { canSendBeforePersist } from '../../../src/raft/util';
 import { MemoryStorage } from '../../../src/raft/storage';
 import { ConfState, EntryType, Message, MessageType, NodeId, Ready, StateType } from '../../../src/raft/types';
 import { Checker, nextDigest } from './checker';
@@ -26,6 +27,8 @@ export interface SimOptions {
   readyCrash: number;
   /** Probability that a leader crashes after persisting a Ready, before sending its messages. */
   leaderSendCrash: number;
+  /** Send MsgApp/MsgHeartbeat/MsgSnap before persisting the Ready (allowed for leaders). */
+  earlySend: boolean;
 }
 
 export class SimMember {
@@ -35,6 +38,7 @@ export class SimMember {
   digest = 0;
   conf: ConfState | undefined;
   incarnation = 0;
+  crashedAt = 0;
 
   constructor(readonly id: NodeId) {}
 
@@ -105,6 +109,7 @@ export class SimCluster {
 
   crash(m: SimMember): void {
     m.rn = undefined;
+    m.crashedAt = this.now;
   }
 
   restart(m: SimMember): void {
@@ -122,6 +127,10 @@ export class SimCluster {
 
   private processReady(m: SimMember, rd: Ready): void {
     const rn = m.rn!;
+    // Drivers may send leader replication messages while the write is in flight
+    // (canSendBeforePersist): exercise that, including a crash right after.
+    const early = this.opts.earlySend ? rd.messages.filter(canSendBeforePersist) : [];
+    for (const msg of early) this.sendOne(rn, msg);
     if (this.rand() < this.opts.readyCrash) return this.crash(m); // lost before persisting
     if (rd.snapshot) {
       m.storage.applySnapshot(rd.snapshot);
@@ -149,14 +158,14 @@ export class SimCluster {
     // (etcd's raftBeforeLeaderSend failpoint) leaves entries of its term nowhere else.
     const crashP = rn.raft.state === StateType.Leader && rd.messages.length > 0 ? this.opts.leaderSendCrash : this.opts.readyCrash;
     if (crashP > 0 && this.rand() < crashP) return this.crash(m);
-    for (const msg of rd.messages) {
-      const ok = this.net.send(msg, this.now);
-      if (!ok) {
-        if (msg.type === MessageType.Snap) rn.reportSnapshot(msg.to, false);
-        else if (this.rand() < 0.2) rn.reportUnreachable(msg.to);
-      }
-    }
+    for (const msg of rd.messages) if (early.length === 0 || !canSendBeforePersist(msg)) this.sendOne(rn, msg);
     rn.advance(rd);
+  }
+
+  private sendOne(rn: RawNode, msg: Message): void {
+    if (this.net.send(msg, this.now)) return;
+    if (msg.type === MessageType.Snap) rn.reportSnapshot(msg.to, false);
+    else if (this.rand() < 0.2) rn.reportUnreachable(msg.to);
   }
 
   /** Delivers due messages in random order, then lets every live member process its Readies. */
@@ -208,6 +217,14 @@ export class SimCluster {
   propose(m: SimMember, data: string): void {
     try {
       m.rn!.propose(enc.encode(data));
+    } catch (e) {
+      if (!(e instanceof ErrProposalDropped)) throw e;
+    }
+  }
+
+  proposeBatch(m: SimMember, datas: string[]): void {
+    try {
+      m.rn!.proposeBatch(datas.map((d) => enc.encode(d)));
     } catch (e) {
       if (!(e instanceof ErrProposalDropped)) throw e;
     }

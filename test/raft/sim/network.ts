@@ -10,9 +10,11 @@ export interface NetFaults {
   /** Probability a message is delayed beyond the next sub-round. */
   delay: number;
   maxDelay: number;
+  /** Probability a message is held back for 30..180 sub-rounds. */
+  stale: number;
 }
 
-export const NO_FAULTS: NetFaults = { drop: 0, dup: 0, delay: 0, maxDelay: 0 };
+export const NO_FAULTS: NetFaults = { drop: 0, dup: 0, delay: 0, maxDelay: 0, stale: 0 };
 
 interface InFlight {
   m: Message;
@@ -60,7 +62,10 @@ export class Network {
     const copies = this.rand() < this.faults.dup ? 2 : 1;
     for (let i = 0; i < copies; i++) {
       const delayed = this.rand() < this.faults.delay;
-      const due = now + 1 + (delayed ? 1 + Math.floor(this.rand() * this.faults.maxDelay) : 0);
+      let due = now + 1 + (delayed ? 1 + Math.floor(this.rand() * this.faults.maxDelay) : 0);
+      // Now and then a message is held for a long time and arrives from another era
+      // (older term, stale progress): a good test of every staleness check.
+      if (this.rand() < this.faults.stale) due += 30 + Math.floor(this.rand() * 150);
       this.inflight.push({ m: copyMessage(m), due, seq: this.seq++ });
     }
     return true;

@@ -14,7 +14,8 @@ export interface ScheduleResult {
   ticks: number;
   committed: number;
   reads: number;
-  leaderChanges: number;
+  leaderTerms: number;
+  fingerprint: number;
 }
 
 const SUB_ROUNDS = 3;
@@ -29,7 +30,7 @@ export function runSchedule(seed: number): ScheduleResult {
   // before sending, one entry per append. That is what builds Raft figure 8 (entries of
   // several terms at one index, on different minorities).
   const churn = rand() < 0.35;
-  const size = rand() < 0.6 ? 3 : 5;
+  const size = rand() < (churn ? 0.4 : 0.6) ? 3 : 5;
   const electionTick = 10;
   const opts = {
     electionTick,
@@ -41,6 +42,7 @@ export function runSchedule(seed: number): ScheduleResult {
     maxSizePerMsg: churn ? 1 : pick(rand, [1, 64, 1 << 20]),
     readyCrash: pick(rand, [0, 0, 0.003, 0.02]),
     leaderSendCrash: churn ? pick(rand, [0.2, 0.4]) : pick(rand, [0, 0.02, 0.1]),
+    earlySend: rand() < 0.5,
   };
   const c = new SimCluster(rand, opts, seed);
   c.net.faults = {
@@ -48,6 +50,7 @@ export function runSchedule(seed: number): ScheduleResult {
     dup: pick(rand, [0, 0.05, 0.15]),
     delay: pick(rand, [0, 0.2, 0.5]),
     maxDelay: 1 + randInt(rand, 6),
+    stale: pick(rand, [0, 0, 0.005, 0.02]),
   };
   const confChanges = rand() < 0.4;
   // Some schedules crash members often (and restart them quickly): divergent logs.
@@ -76,7 +79,8 @@ export function runSchedule(seed: number): ScheduleResult {
       // A burst of client proposals, half of them sent to the (highest-term) leader.
       const m = rand() < 0.5 ? (c.leader() ?? randomAlive()) : randomAlive();
       const n = 1 + randInt(rand, 3);
-      for (let i = 0; m && i < n; i++) c.propose(m, `p${proposals++}`);
+      if (m && rand() < 0.3) c.proposeBatch(m, Array.from({ length: n }, () => `p${proposals++}`));
+      else for (let i = 0; m && i < n; i++) c.propose(m, `p${proposals++}`);
     }
     if (rand() < 0.25) {
       const m = randomAlive();
@@ -89,7 +93,9 @@ export function runSchedule(seed: number): ScheduleResult {
     }
     if (rand() < restartRate) {
       const dead = [...c.members.values()].filter((m) => !m.alive);
-      if (dead.length) c.restart(pick(rand, dead));
+      // Churn restarts the member down longest: it comes back with the oldest view of
+      // the log while fresher members may be down, the figure-8 situation.
+      if (dead.length) c.restart(churn ? dead.reduce((a, b) => (b.crashedAt < a.crashedAt ? b : a)) : pick(rand, dead));
     }
     if (!partitioned && rand() < partitionRate) {
       const all = [...c.members.keys()];
@@ -114,6 +120,11 @@ export function runSchedule(seed: number): ScheduleResult {
       if (m) c.compact(m, randInt(rand, 4));
     }
     if (confChanges && rand() < 0.03) confChange(c, rand, size, spares, removed);
+    if (rand() < 0.01) {
+      // Leadership transfer to a random voter (it may be down, lagging or cut off).
+      const l = c.leader();
+      if (l) l.rn!.transferLeader(pick(rand, l.rn!.raft.trk.voterIds()));
+    }
   }
 
   // Heal everything; the cluster must recover on its own.
@@ -153,7 +164,8 @@ export function runSchedule(seed: number): ScheduleResult {
     ticks: faultTicks + ticks,
     committed: c.checker.proposalsCommitted,
     reads: c.checker.readsAnswered,
-    leaderChanges: 0,
+    leaderTerms: c.checker.leaderTerms,
+    fingerprint: c.checker.fingerprint(),
   };
 }
 

@@ -16,6 +16,11 @@ export function simSuite(part: 0 | 1): void {
   const firstSeed = part === 0 ? 1 : 1 + Math.ceil(total / 2);
   describe(`raft simulation part ${part}`, () => {
     if (replay && part === 1) return;
+    if (part === 0 && !replay) {
+      it('a seed replays exactly', () => {
+        for (const seed of [3, 17, 101]) expect(runSchedule(seed)).toEqual(runSchedule(seed));
+      });
+    }
     it(replay ? `replays seed ${replay}` : `${count} schedules hold every invariant`, () => {
       const seeds = replay ? [Number(replay)] : Array.from({ length: count }, (_, i) => firstSeed + i);
       let committed = 0;
