@@ -1,0 +1,233 @@
+// The comparison runner: starts a fresh 3-member etcd-ts cluster, runs every
+// workload against its leader and against all members, tears it down, then does
+// the same with Debian's real etcd, and prints/writes one side-by-side table.
+//
+//   npm run bench -- [--quick] [--only put-100,get-lin] [--skip-etcd] [--skip-ets] [--total N] [--client raw]
+//                    [--etcd-from bench/results/<earlier run>.json]
+
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { Cluster, type SystemName } from './cluster';
+import { runLoad, type LoadResult } from './loadgen';
+import { machineInfo } from './machine';
+import { writeReport } from './report';
+import type { BenchReport, SystemRun } from './results';
+import { formatText, buildRows, fmtCount, fmtMs } from './table';
+import { RANGE_PREFIX, type ClientKind } from './task';
+import { POPULATE_KEYS, QUICK_DIVISOR, RANGE_KEYS, TARGETS, selectWorkloads, type Workload } from './workloads';
+
+const REPO_ROOT = path.resolve(__dirname, '..', '..'); // dist/bench -> repo
+const ETS_BIN = path.join(REPO_ROOT, 'bin', 'etcd-ts.js');
+const ETCD_BIN = '/usr/bin/etcd';
+/** Cap per measured phase (and for the pre-population), so a slow server still
+ * finishes the run; the table then shows fewer requests, not a hang. */
+const PHASE_CAP_MS = { full: 60_000, quick: 15_000, populate: 300_000 };
+/** etcd-ts is new: give it 20 s to elect a leader; real etcd needs ~2 s. */
+const HEALTHY_TIMEOUT_MS: Record<SystemName, number> = { 'etcd-ts': 20_000, etcd: 30_000 };
+
+interface Flags {
+  quick: boolean;
+  only: string | undefined;
+  skipEtcd: boolean;
+  skipEts: boolean;
+  total: number | null;
+  keys: number;
+  portBase: number;
+  keepData: boolean;
+  client: ClientKind;
+  /** Take the etcd figures from an earlier results JSON instead of running etcd. */
+  etcdFrom: string | undefined;
+}
+
+function parseFlags(): Flags {
+  const { values: v } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      'skip-etcd': { type: 'boolean', default: false },
+      'skip-ets': { type: 'boolean', default: false },
+      total: { type: 'string' },
+      keys: { type: 'string' },
+      'port-base': { type: 'string', default: '43100' },
+      'keep-data': { type: 'boolean', default: false },
+      client: { type: 'string', default: 'grpc-js' },
+      'etcd-from': { type: 'string' },
+    },
+  });
+  const quick = v.quick ?? false;
+  if (v.client !== 'grpc-js' && v.client !== 'raw') throw new Error('--client must be grpc-js or raw');
+  return {
+    client: v.client,
+    etcdFrom: v['etcd-from'],
+    quick,
+    only: v.only,
+    skipEtcd: v['skip-etcd'] ?? false,
+    skipEts: v['skip-ets'] ?? false,
+    total: v.total ? Number(v.total) : null,
+    keys: v.keys ? Number(v.keys) : quick ? POPULATE_KEYS / QUICK_DIVISOR : POPULATE_KEYS,
+    portBase: Number(v['port-base']),
+    keepData: v['keep-data'] ?? false,
+  };
+}
+
+const t0 = Date.now();
+function progress(msg: string): void {
+  process.stderr.write(`[${((Date.now() - t0) / 1000).toFixed(0).padStart(4)}s] ${msg}\n`);
+}
+
+function summary(r: LoadResult): string {
+  const errs = r.errors ? `, ${r.errors} errors (${r.errorSamples[0] ?? ''})` : '';
+  const conflicts = r.conflicts ? `, ${r.conflicts} conflicts` : '';
+  const cpu = `CPU/op: server ${r.serverCpuUsPerOp === undefined ? '?' : fmtCount(r.serverCpuUsPerOp)} µs, generator ${fmtCount(r.genCpuUsPerOp)} µs`;
+  return `${fmtCount(r.opsPerSec)} ops/s, p50 ${fmtMs(r.p50Ms)} ms, p99 ${fmtMs(r.p99Ms)} ms, max ${fmtMs(r.maxMs)} ms in ${r.elapsedS.toFixed(1)} s; ${cpu}${errs}${conflicts}`;
+}
+
+function totalFor(w: Workload, f: Flags): number {
+  if (f.total !== null) return f.total;
+  return f.quick ? Math.max(100, Math.round(w.total / QUICK_DIVISOR)) : w.total;
+}
+
+/** Why a system cannot be run at all, or null when it can be started. */
+function unavailable(system: SystemName, f: Flags): string | null {
+  if (system === 'etcd-ts' && f.skipEts) return 'skipped by --skip-ets';
+  if (system === 'etcd' && f.skipEtcd) return 'skipped by --skip-etcd';
+  if (system === 'etcd-ts' && !fs.existsSync(ETS_BIN)) return `${path.relative(REPO_ROOT, ETS_BIN)} does not exist yet (server not built)`;
+  if (system === 'etcd' && !fs.existsSync(ETCD_BIN)) return `${ETCD_BIN} not installed (apt-get install etcd-server)`;
+  return null;
+}
+
+/** The leader, waiting up to 10 s for one: a member may be busy (or electing) right
+ * after a heavy phase. Throws if a member has exited. */
+const leaderOf = async (cluster: Cluster): Promise<string> => cluster.waitHealthy(10_000);
+
+/** Pre-populates, then runs every workload against the leader and all members. */
+async function measure(cluster: Cluster, run: SystemRun, workloads: Workload[], f: Flags, withMemory: boolean): Promise<void> {
+  const system = run.system;
+  // Shared mod_revision cache for txn-cas, filled by the pre-population.
+  const revCache = new SharedArrayBuffer(f.keys * Float64Array.BYTES_PER_ELEMENT);
+  if (withMemory || workloads.some((w) => w.needsKeys)) {
+    const r = await runLoad({
+      endpoints: [await leaderOf(cluster)], client: f.client, op: 'populate', conns: 10, clients: 100, total: 0,
+      seqStart: 0, seqEnd: f.keys, revCache, durationMs: PHASE_CAP_MS.populate,
+    });
+    // The row names the keys actually written: fewer if the cap or errors cut it short.
+    run.memoryAtKeys = { keys: r.ops, members: cluster.memory() };
+    const mem = run.memoryAtKeys.members.map((m) => (m ? `${m.rssMB.toFixed(0)} MB` : '?')).join(' / ');
+    progress(`${system}: populated ${fmtCount(r.ops)} of ${fmtCount(f.keys)} keys: ${summary(r)}; RSS ${mem}`);
+  }
+  if (workloads.some((w) => w.needsRangeKeys)) {
+    const r = await runLoad({
+      endpoints: [await leaderOf(cluster)], client: f.client, op: 'populate', prefix: RANGE_PREFIX, conns: 1, clients: 10, total: 0,
+      seqStart: 0, seqEnd: RANGE_KEYS, durationMs: PHASE_CAP_MS.populate,
+    });
+    progress(`${system}: populated ${RANGE_KEYS} keys under ${RANGE_PREFIX}: ${summary(r)}`);
+  }
+  for (const w of workloads) {
+    for (const target of TARGETS) {
+      const phase = `${system} ${w.name} ${target === 'leader' ? 'leader' : 'all members'}`;
+      const endpoints = target === 'leader' ? [await leaderOf(cluster)] : cluster.endpoints;
+      try {
+        const cpuBefore = cluster.cpuSeconds();
+        const r = await runLoad({
+          endpoints, client: f.client, op: w.op, serializable: w.serializable ?? false, conns: w.conns, clients: w.clients,
+          total: totalFor(w, f), keySpace: f.keys, revCache, durationMs: f.quick ? PHASE_CAP_MS.quick : PHASE_CAP_MS.full,
+        });
+        if (r.ops) r.serverCpuUsPerOp = ((cluster.cpuSeconds() - cpuBefore) * 1e6) / r.ops;
+        (run.workloads[w.name] ??= {})[target] = r;
+        progress(`${phase}: ${summary(r)}`);
+      } catch (err) {
+        progress(`${phase}: failed: ${(err as Error).message}`); // e.g. a connection never came up
+      }
+    }
+  }
+}
+
+async function runSystem(system: SystemName, workloads: Workload[], f: Flags, withMemory: boolean): Promise<SystemRun> {
+  const run: SystemRun = { system, workloads: {}, peak: [] };
+  const reason = unavailable(system, f);
+  if (reason) {
+    progress(`${system}: ${reason}; skipping`);
+    return { ...run, skipped: reason };
+  }
+  const dataRoot = path.join(REPO_ROOT, 'tmp', 'bench');
+  fs.mkdirSync(dataRoot, { recursive: true });
+  const cluster = new Cluster({
+    system, size: 3, dataRoot, repoRoot: REPO_ROOT,
+    portBase: f.portBase + (system === 'etcd' ? 50 : 0), // both never run at once, but a slow exit must not collide
+  });
+  try {
+    cluster.start();
+    progress(`${system}: starting 3 members (${cluster.endpoints.join(' ')}), data in ${cluster.dataPath}`);
+    try {
+      const leader = await cluster.waitHealthy(HEALTHY_TIMEOUT_MS[system]);
+      progress(`${system}: healthy, leader ${leader}`);
+    } catch (err) {
+      const msg = `cluster did not become healthy: ${(err as Error).message}`;
+      progress(`${system}: ${msg}; skipping. Member logs:\n${cluster.logTails(5)}`);
+      return { ...run, skipped: msg };
+    }
+    try {
+      await measure(cluster, run, workloads, f, withMemory);
+    } catch (err) {
+      // A member died or stopped answering: keep what was measured, say why the rest is missing.
+      run.error = (err as Error).message;
+      progress(`${system}: aborted: ${run.error}. Member logs:\n${cluster.logTails(10)}`);
+    }
+    run.peak = cluster.memory();
+    progress(`${system}: peak RSS ${run.peak.map((m) => (m ? `${m.peakMB.toFixed(0)} MB` : '?')).join(' / ')}`);
+    return run;
+  } finally {
+    await cluster.stop(f.keepData);
+    progress(`${system}: stopped`);
+  }
+}
+
+/** Real etcd's figures do not change while etcd-ts is developed: reusing a stored
+ * pass (--etcd-from bench/results/<run>.json) halves the time of each comparison.
+ * The run must have used the same options (client, totals) to be comparable. */
+function etcdFromFile(file: string): SystemRun {
+  const stored = JSON.parse(fs.readFileSync(file, 'utf8')) as BenchReport;
+  const run = stored.runs.etcd;
+  if (!run || run.skipped) throw new Error(`${file} has no etcd figures`);
+  progress(`etcd: figures taken from ${file} (run ${stored.startedAt}, client ${stored.options.client ?? 'grpc-js'})`);
+  return run;
+}
+
+async function main(): Promise<void> {
+  const f = parseFlags();
+  const workloads = selectWorkloads(f.only);
+  const withMemory = !f.only || f.only.split(',').includes('memory');
+  const startedAt = new Date().toISOString();
+  const loadAvgStart = os.loadavg()[0] ?? 0;
+  const runs: BenchReport['runs'] = {};
+  runs['etcd-ts'] = await runSystem('etcd-ts', workloads, f, withMemory);
+  runs.etcd = f.etcdFrom ? etcdFromFile(f.etcdFrom) : await runSystem('etcd', workloads, f, withMemory);
+  const report: BenchReport = {
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    machine: machineInfo(REPO_ROOT, loadAvgStart),
+    options: { quick: f.quick, total: f.total, only: f.only ?? null, populateKeys: f.keys, client: f.client, etcdFrom: f.etcdFrom ?? null },
+    workloads: workloads.map((w) => ({ name: w.name, title: w.title, conns: w.conns, clients: w.clients, total: totalFor(w, f) })),
+    runs,
+  };
+  process.stdout.write('\n' + formatText(buildRows(report)));
+  for (const s of ['etcd-ts', 'etcd'] as const) {
+    const note = runs[s]?.skipped ?? (runs[s]?.error ? `stopped early: ${runs[s]?.error}` : undefined);
+    if (note) process.stdout.write(`${s}: ${note}\n`);
+  }
+  // A run where every system was skipped has nothing to keep; don't let it replace latest.*.
+  if (Object.values(runs).every((r) => !r || r.skipped)) {
+    progress('no system produced figures; bench/results/ left unchanged');
+    process.exitCode = 1;
+    return;
+  }
+  const written = writeReport(report, path.join(REPO_ROOT, 'bench', 'results'));
+  progress(`wrote ${written.filter((p) => p.includes('latest')).map((p) => path.relative(REPO_ROOT, p)).join(', ')}`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});
