@@ -3,6 +3,7 @@
 // batch is on disk they stay readable from memory, so readers never care
 // whether a version is durable yet. Batches are chained so they land in order.
 
+import { makeBatchWriter, type BatchOp, type BatchTarget, type BatchWriter } from '../storage/batch-writer';
 import {
   REV_UPPER,
   revKey,
@@ -11,7 +12,6 @@ import {
   revLowerBound,
 } from './codec';
 
-type BatchOp = { type: 'put'; key: Buffer; value: Buffer } | { type: 'del'; key: Buffer };
 
 interface DbIterator {
   nextv(size: number): Promise<Array<[Buffer, Buffer]>>;
@@ -54,7 +54,11 @@ export class Backend {
   /** Estimated bytes of all records (memory and disk): the db size for Status. */
   size = 0;
 
-  constructor(readonly db: MvccDb) {}
+  private readonly write: BatchWriter;
+
+  constructor(readonly db: MvccDb) {
+    this.write = makeBatchWriter(db as MvccDb & BatchTarget);
+  }
 
   add(main: number, sub: number, raw: Buffer): void {
     const r: MemRecord = { main, sub, raw };
@@ -112,7 +116,7 @@ export class Backend {
     for (const m of this.meta.values()) ops.push({ type: 'put', key: m.key, value: m.value });
     this.meta.clear();
     this.inflight.push(recs);
-    const done = this.chain.then(() => this.db.batch(ops, { sync }));
+    const done = this.chain.then(() => this.write(ops, sync));
     this.chain = done.then(() => {
       this.inflight.shift();
       for (const r of recs) this.byMain.delete(r.main);
