@@ -4,16 +4,9 @@
 
 import type { WriteRequest } from '../../src/mvcc';
 
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The project's seeded generator (mulberry32), under the name these tests use. */
+export { mulberry32 as rng } from '../../src/raft/prng';
+import { mulberry32 as rng } from '../../src/raft/prng';
 
 export function opFor(seed: number, index: number, rev: number): WriteRequest {
   const r = rng(seed * 1_000_003 + index);

@@ -20,16 +20,7 @@ import {
 import { Model } from './model';
 import { StoreHarness } from './helpers';
 
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 as rng } from '../../src/raft/prng';
 
 const SMALL_KEYS = ['a', 'aa', 'ab', 'b', 'ba', 'c', 'd', 'dd', 'e', 'f', 'g\xff', 'h'];
 /** Enough keys for the key index to split into several leaves. */
