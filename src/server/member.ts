@@ -10,6 +10,9 @@ import { ClientServer } from '../api/grpc-server';
 import { kvService } from '../api/kv';
 import { clusterService } from '../api/cluster';
 import { maintenanceService } from '../api/maintenance';
+import { watchService } from '../api/watch';
+import { GRPC_OVERHEAD_BYTES } from '../api/grpc-server';
+import { WatchHub } from '../watch/hub';
 import { Errors } from '../errors';
 import { RawNode } from '../raft/rawnode';
 import { NONE } from '../raft/types';
@@ -37,6 +40,7 @@ export class Member {
   private wal: Wal | undefined;
   private store: MvccStore | undefined;
   private publishTimer: NodeJS.Timeout | undefined;
+  private watchHub: WatchHub | undefined;
   private stopped = false;
   /** Called when the member must stop on its own (a fatal storage error). */
   onFatal: (err: Error) => void = () => undefined;
@@ -109,6 +113,8 @@ export class Member {
     });
 
     await this.transport.start();
+    const hub = (this.watchHub = new WatchHub(store, { progressIntervalMs: cfg.watchProgressNotifyMs }));
+    hub.start();
     driver.start();
 
     this.clientServer = new ClientServer({
@@ -116,6 +122,7 @@ export class Member {
       maxRequestBytes: cfg.maxRequestBytes,
       handlers: {
         KV: kvService(server, { maxTxnOps: cfg.maxTxnOps }),
+        Watch: watchService({ hub, header: () => server.header(), maxResponseBytes: cfg.maxRequestBytes + GRPC_OVERHEAD_BYTES }),
         Cluster: clusterService({ header: () => server.header(), members: () => membership.list() }),
         Maintenance: maintenanceService({
           header: () => server.header(),
@@ -168,6 +175,7 @@ export class Member {
     this.stopped = true;
     if (this.publishTimer) clearTimeout(this.publishTimer);
     await this.clientServer?.stop(1000);
+    this.watchHub?.stop();
     this.driver?.stop();
     this.reads?.failAll(Errors.Stopped);
     this.waits?.failAll(Errors.Stopped);
