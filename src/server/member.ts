@@ -13,6 +13,9 @@ import { maintenanceService } from '../api/maintenance';
 import { watchService } from '../api/watch';
 import { GRPC_OVERHEAD_BYTES } from '../api/grpc-server';
 import { WatchHub } from '../watch/hub';
+import { leaseService } from '../api/lease';
+import { Lessor } from '../lease/lessor';
+import { LeaseServer } from './lease-server';
 import { Errors } from '../errors';
 import { RawNode } from '../raft/rawnode';
 import { NONE } from '../raft/types';
@@ -41,6 +44,7 @@ export class Member {
   private store: MvccStore | undefined;
   private publishTimer: NodeJS.Timeout | undefined;
   private watchHub: WatchHub | undefined;
+  private leaseServer: LeaseServer | undefined;
   private stopped = false;
   /** Called when the member must stop on its own (a fatal storage error). */
   onFatal: (err: Error) => void = () => undefined;
@@ -90,14 +94,19 @@ export class Member {
       timeoutMs: requestTimeoutMs,
       retryMs: 500,
     }));
-    const applier = new Applier(node, store, membership, waits, log);
+    const lessor = new Lessor(store);
+    const applier = new Applier(node, store, membership, waits, log, lessor);
+    let leaseServer: LeaseServer;
     driver = this.driver = new RaftDriver(node, storage, state.wal, this.transport, store, membership, applier, {
       heartbeatMs: cfg.heartbeatMs,
       electionTick,
       snapshotCount: cfg.snapshotCount,
       logger: log,
       hooks: {
-        onLeaderChange: () => reads.onLeaderChange(),
+        onLeaderChange: () => {
+          reads.onLeaderChange();
+          leaseServer.onLeaderChange();
+        },
         onApplied: (applied) => reads.onApplied(applied),
         onReadState: (ctx, index) => reads.onReadState(ctx, index),
         onMembershipChanged: () => this.syncPeers(membership, memberId),
@@ -112,6 +121,14 @@ export class Member {
       requestTimeoutMs,
     });
 
+    leaseServer = this.leaseServer = new LeaseServer(server, lessor, driver, membership, {
+      // etcd: minTTL = ceil(1.5 x election timeout), so a lease outlives an election.
+      minTtl: Math.ceil((1.5 * cfg.electionMs) / 1000),
+      promoteExtendMs: cfg.electionMs,
+      requestTimeoutMs,
+      logger: log,
+    });
+    leaseServer.start();
     await this.transport.start();
     const hub = (this.watchHub = new WatchHub(store, { progressIntervalMs: cfg.watchProgressNotifyMs }));
     hub.start();
@@ -122,6 +139,7 @@ export class Member {
       maxRequestBytes: cfg.maxRequestBytes,
       handlers: {
         KV: kvService(server, { maxTxnOps: cfg.maxTxnOps }),
+        Lease: leaseService(leaseServer, () => server.header()),
         Watch: watchService({ hub, header: () => server.header(), maxResponseBytes: cfg.maxRequestBytes + GRPC_OVERHEAD_BYTES }),
         Cluster: clusterService({ header: () => server.header(), members: () => membership.list() }),
         Maintenance: maintenanceService({
@@ -176,6 +194,7 @@ export class Member {
     if (this.publishTimer) clearTimeout(this.publishTimer);
     await this.clientServer?.stop(1000);
     this.watchHub?.stop();
+    this.leaseServer?.stop();
     this.driver?.stop();
     this.reads?.failAll(Errors.Stopped);
     this.waits?.failAll(Errors.Stopped);

@@ -26,7 +26,7 @@ export class WatchHub {
   private lastRev: number;
   private syncing = false;
   private again = false;
-  private unsubscribe: (() => void) | undefined;
+  private readonly unsubscribe: Array<() => void> = [];
   private progressTimer: NodeJS.Timeout | undefined;
   private stopped = false;
 
@@ -38,7 +38,10 @@ export class WatchHub {
   }
 
   start(): void {
-    this.unsubscribe = this.store.onChange((b) => this.onBatch(b));
+    this.unsubscribe.push(
+      this.store.onChange((b) => this.onBatch(b)),
+      this.store.onRestore(() => this.onRestore()),
+    );
     if (this.opts.progressIntervalMs > 0) {
       this.progressTimer = setInterval(() => this.progressTick(), this.opts.progressIntervalMs);
       this.progressTimer.unref();
@@ -47,7 +50,7 @@ export class WatchHub {
 
   stop(): void {
     this.stopped = true;
-    this.unsubscribe?.();
+    for (const u of this.unsubscribe) u();
     if (this.progressTimer) clearInterval(this.progressTimer);
     this.synced.clear();
     this.unsynced.clear();
@@ -132,6 +135,14 @@ export class WatchHub {
       w.minRev = b.revision + 1;
     }
     if (fellBehind) this.kick();
+  }
+
+  /** A snapshot replaced the store: everyone resyncs from its history (or learns it was compacted). */
+  private onRestore(): void {
+    this.lastRev = this.store.rev;
+    for (const w of this.synced) this.unsynced.add(w);
+    this.synced.clear();
+    this.kick();
   }
 
   private async syncLoop(): Promise<void> {
