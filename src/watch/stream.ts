@@ -29,6 +29,8 @@ export const ErrDuplicateWatchId = 'mvcc: duplicate watch ID provided on the Wat
 export const ErrEmptyWatcherRange = 'mvcc: watcher range is empty';
 
 const NO_EVENTS: Event[] = [];
+/** Replies of several revisions are split at revision boundaries above this size. */
+const SOFT_REPLY_BYTES = 1 << 20;
 
 export class WatchStream implements WatchSink {
   private readonly watchers = new Map<number, Watcher>();
@@ -100,7 +102,9 @@ export class WatchStream implements WatchSink {
 
   sendEvents(w: Watcher, revision: number, events: Event[]): void {
     if (!w.spec.fragment) {
-      this.write({ watchId: w.id, revision, events });
+      // History pages may span many revisions: keep replies near SOFT_REPLY_BYTES
+      // (clients' default receive limit is 4 MiB) without splitting a revision.
+      for (const part of splitByRevision(events, SOFT_REPLY_BYTES)) this.write({ watchId: w.id, revision, events: part });
       return;
     }
     const parts = splitBySize(events, this.maxResponseBytes);
@@ -129,6 +133,25 @@ function eventBytes(e: Event): number {
   let n = e.kv.key.length + e.kv.value.length + 40;
   if (e.prevKv) n += e.prevKv.key.length + e.prevKv.value.length + 40;
   return n;
+}
+
+/** Splits events into runs of whole revisions of about maxBytes (one revision is never split). */
+export function splitByRevision(events: Event[], maxBytes: number): Event[][] {
+  if (events.length < 2 || events[0]!.kv.modRevision === events[events.length - 1]!.kv.modRevision) return [events];
+  const parts: Event[][] = [];
+  let cur: Event[] = [];
+  let size = 0;
+  for (const e of events) {
+    if (size >= maxBytes && cur.length > 0 && e.kv.modRevision !== cur[cur.length - 1]!.kv.modRevision) {
+      parts.push(cur);
+      cur = [];
+      size = 0;
+    }
+    cur.push(e);
+    size += eventBytes(e);
+  }
+  parts.push(cur);
+  return parts;
 }
 
 /** Splits events into runs of at most maxBytes (a single bigger event travels alone). */
