@@ -171,7 +171,7 @@ export class WatchHub {
     if (w.minRev < compactRev) return this.compacted(w, compactRev);
     let page;
     try {
-      page = await this.store.eventsFrom(w.minRev, w.spec.key, w.spec.rangeEnd, {
+      page = await this.store.eventsFrom(w.minRev, w.spec.key, w.historyRangeEnd, {
         limit: this.opts.pageEvents ?? 1000,
         prevKv: w.spec.prevKv,
       });

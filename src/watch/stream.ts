@@ -115,8 +115,9 @@ export class WatchStream implements WatchSink {
 
   sendCompacted(w: Watcher, compactRevision: number): void {
     this.watchers.delete(w.id);
-    // 3.4: canceled with the compact revision and no reason.
-    this.write({ watchId: w.id, revision: this.hub.currentRevision, canceled: true, compactRevision, events: NO_EVENTS });
+    // 3.4: canceled with the compact revision, no reason, and header revision 0
+    // (etcd's compaction response carries no revision of its own).
+    this.write({ watchId: w.id, revision: 0, canceled: true, compactRevision, events: NO_EVENTS });
   }
 
   sendProgress(w: Watcher, revision: number): void {

@@ -34,6 +34,8 @@ export class Watcher {
   readonly single: boolean;
   /** Watchers with equal groupKey select exactly the same events from a batch. */
   readonly groupKey: string;
+  /** The range as eventsFrom takes it ("\0" for every key from start). */
+  readonly historyRangeEnd: Buffer | undefined;
   /** Events were sent since the last progress tick (progress notifications are for idle watchers). */
   busy = false;
 
@@ -46,6 +48,7 @@ export class Watcher {
     this.start = spec.key.toString('latin1');
     this.single = spec.rangeEnd === undefined;
     this.end = spec.rangeEnd === undefined || spec.rangeEnd.length === 0 ? undefined : spec.rangeEnd.toString('latin1');
+    this.historyRangeEnd = spec.rangeEnd !== undefined && spec.rangeEnd.length === 0 ? Buffer.from([0]) : spec.rangeEnd;
     const f = (spec.prevKv ? 1 : 0) | (spec.noPut ? 2 : 0) | (spec.noDelete ? 4 : 0);
     this.groupKey = `${f}|${this.single ? 's' : 'r'}|${this.start}|${this.end ?? ''}`;
   }

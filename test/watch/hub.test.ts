@@ -115,7 +115,7 @@ describe('watch hub', () => {
     const s = new WatchStream(hub, out, 1 << 20);
     s.create(spec({ startRevision: 2 }), 0);
     await until(() => out.replies.length === 2);
-    expect(out.replies[1]).toMatchObject({ watchId: 0, canceled: true, compactRevision: 4, events: [] });
+    expect(out.replies[1]).toMatchObject({ watchId: 0, canceled: true, compactRevision: 4, events: [], revision: 0 });
     expect(out.replies[1]!.cancelReason).toBeUndefined();
     // Exactly the compacted revision is still allowed.
     s.create(spec({ startRevision: 4 }), 0);
@@ -144,6 +144,17 @@ describe('watch hub', () => {
       [1, false, true, ''],
       [-1, false, false, ''],
     ]);
+  });
+
+  it('history of a from-key watcher covers every key from its start', async () => {
+    const { store, hub } = await setup();
+    store.put({ key: b('a'), value: b('1') });
+    store.put({ key: b('b'), value: b('1') });
+    const out = new FakeOut();
+    const s = new WatchStream(hub, out, 1 << 20);
+    s.create(spec({ key: b('a'), rangeEnd: Buffer.alloc(0), startRevision: 1 }), 0);
+    await until(() => out.events(0).length === 2);
+    expect(out.events(0).map((e) => e[1])).toEqual(['a', 'b']);
   });
 
   it('fragments a large revision only for watchers that asked', async () => {
