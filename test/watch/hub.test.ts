@@ -157,6 +157,23 @@ describe('watch hub', () => {
     expect(out.events(0).map((e) => e[1])).toEqual(['a', 'b']);
   });
 
+  it('periodic progress notifications go to idle synced watchers that asked', async () => {
+    const h = new StoreHarness();
+    harnesses.push(h);
+    const store = await h.open();
+    const hub = new WatchHub(store, { progressIntervalMs: 20 });
+    hub.start();
+    const out = new FakeOut();
+    const s = new WatchStream(hub, out, 1 << 20);
+    s.create(spec({ progressNotify: true }), 0);
+    s.create(spec(), 0);
+    store.put({ key: b('k'), value: b('1') });
+    await until(() => out.replies.filter((r) => r.watchId === 0 && r.events.length === 0 && !r.created).length >= 2);
+    hub.stop();
+    const progress = out.replies.filter((r) => r.events.length === 0 && !r.created);
+    expect(progress.every((r) => r.watchId === 0 && r.revision === 2)).toBe(true);
+  });
+
   it('fragments a large revision only for watchers that asked', async () => {
     const { store, hub } = await setup();
     const out = new FakeOut();
