@@ -14,6 +14,7 @@ import type { WatchCreateRequest__Output } from '../gen/etcdserverpb/WatchCreate
 import type { WatchResponse } from '../gen/etcdserverpb/WatchResponse';
 import { kvToPb } from './convert';
 import { toHeader } from './header';
+import { serviceDefinition } from './proto';
 
 export interface WatchServiceDeps {
   hub: WatchHub;
@@ -22,20 +23,35 @@ export interface WatchServiceDeps {
   maxResponseBytes: number;
 }
 
-/** Many watchers share one selected events array per batch: convert it once. */
-const converted = new WeakMap<Event[], PbEvent[]>();
+/**
+ * Many watchers get the same events array from one batch: its protobuf bytes
+ * are made once and appended to each watcher's small head (header, watch_id).
+ * Protobuf allows a message's fields in any order and a repeated field in
+ * pieces, so head bytes + events bytes is a valid WatchResponse. The Watch
+ * method's serializer passes such ready-made Buffers through untouched (the
+ * definition object is this process's own; clients only use deserializers).
+ */
+const watchMethod = serviceDefinition('Watch')['Watch']!;
+const serialize = watchMethod.responseSerialize as (v: WatchResponse) => Buffer;
+if (!(serialize as { passesBuffers?: boolean }).passesBuffers) {
+  const passBuffers = (v: WatchResponse | Buffer): Buffer => (Buffer.isBuffer(v) ? v : serialize(v));
+  (passBuffers as { passesBuffers?: boolean }).passesBuffers = true;
+  (watchMethod as { responseSerialize: (v: WatchResponse | Buffer) => Buffer }).responseSerialize = passBuffers;
+}
+const encodedEvents = new WeakMap<Event[], Buffer>();
 
-function eventsToPb(events: Event[]): PbEvent[] {
-  let pbs = converted.get(events);
-  if (!pbs) {
-    pbs = events.map((e) => {
+function eventsBytes(events: Event[]): Buffer {
+  let bytes = encodedEvents.get(events);
+  if (!bytes) {
+    const pbs = events.map((e) => {
       const ev: PbEvent = { type: e.type, kv: kvToPb(e.kv) };
       if (e.prevKv) ev.prev_kv = kvToPb(e.prevKv);
       return ev;
     });
-    converted.set(events, pbs);
+    bytes = serialize({ events: pbs });
+    encodedEvents.set(events, bytes);
   }
-  return pbs;
+  return bytes;
 }
 
 export function createSpecFromPb(c: WatchCreateRequest__Output): WatchSpec {
@@ -59,16 +75,16 @@ export function createSpecFromPb(c: WatchCreateRequest__Output): WatchSpec {
 
 export function watchService(deps: WatchServiceDeps): grpc.UntypedServiceImplementation {
   return {
-    Watch: (call: grpc.ServerDuplexStream<WatchRequest__Output, WatchResponse>) => {
-      const toPb = (r: WatchReply): WatchResponse => {
+    Watch: (call: grpc.ServerDuplexStream<WatchRequest__Output, WatchResponse | Buffer>) => {
+      const toPb = (r: WatchReply): WatchResponse | Buffer => {
         const res: WatchResponse = { header: toHeader(deps.header(), r.revision), watch_id: r.watchId };
         if (r.created) res.created = true;
         if (r.canceled) res.canceled = true;
         if (r.compactRevision) res.compact_revision = r.compactRevision;
         if (r.cancelReason) res.cancel_reason = r.cancelReason;
         if (r.fragment) res.fragment = true;
-        if (r.events.length > 0) res.events = eventsToPb(r.events);
-        return res;
+        if (r.events.length === 0) return res;
+        return Buffer.concat([serialize(res), eventsBytes(r.events)]);
       };
       let open = true;
       const stream = new WatchStream(
