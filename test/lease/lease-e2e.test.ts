@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile, spawn } from 'node:child_process';
 import type * as grpc from '@grpc/grpc-js';
-import { call, kvClient, RunningCluster, startEtsCluster } from '../support/cluster';
+import { call, kvClient, RunningCluster, startEtsCluster, waitHealthy } from '../support/cluster';
 import { RawWatch, sleep } from '../support/watch-client';
 import { requireTool } from '../support/tools';
 
@@ -161,6 +161,7 @@ describe('leader kill', () => {
       keeping = false;
       w.close();
       cluster.restart(lead);
+      await waitHealthy(cluster.endpoints);
     }
   }, 90_000);
 });
@@ -188,12 +189,21 @@ describe('etcdctl', () => {
   });
 
   it.skipIf(!etcdctl)('lock: the second contender gets the lock after the first releases it', async () => {
-    const first = run(['lock', 'mylock', '--', 'sh', '-c', 'echo first-start; sleep 2; echo first-end']);
-    await sleep(800);
-    const second = await run(['lock', 'mylock', '--', 'sh', '-c', 'echo second']);
-    const f = await first;
-    expect(f.stdout).toBe('first-start\nfirst-end\n');
-    expect(second.stdout).toBe('second\n');
+    const first = spawn(etcdctl!, [`--endpoints=${cluster.endpoints.join(',')}`, 'lock', 'mylock', '--', 'sh', '-c', 'echo first-start; sleep 2; echo first-end']);
+    let out = '';
+    first.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const firstExit = new Promise((r) => first.once('exit', r));
+    try {
+      for (let i = 0; i < 150 && !out.includes('first-start'); i++) await sleep(100);
+      expect(out).toBe('first-start\n');
+      const second = await run(['lock', 'mylock', '--', 'sh', '-c', 'echo second']);
+      // The second holder ran only after the first released.
+      expect(out).toBe('first-start\nfirst-end\n');
+      expect(second.stdout).toBe('second\n');
+      await firstExit;
+    } finally {
+      first.kill('SIGKILL');
+    }
   });
 
   it.skipIf(!etcdctl)('elect: the second candidate leads after the first resigns', async () => {
