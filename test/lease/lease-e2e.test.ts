@@ -231,3 +231,22 @@ describe('etcdctl', () => {
     }
   });
 });
+
+describe('restart', () => {
+  it('leases and their attached keys survive every member being killed and restarted', async () => {
+    const g = await call<{ ID: string }>(lease(0), 'LeaseGrant', { TTL: 600 });
+    await call(kv(1), 'Put', { key: b('rs/k'), value: b('v'), lease: g.ID });
+    for (const i of [0, 1, 2]) await cluster.kill(i);
+    for (const i of [0, 1, 2]) cluster.restart(i);
+    await waitHealthy(cluster.endpoints);
+    for (const i of [0, 1, 2]) {
+      const l = await call<{ leases: Array<{ ID: string }> }>(lease(i), 'LeaseLeases', {});
+      expect(l.leases.map((x) => x.ID)).toContain(g.ID);
+    }
+    const t = await call<{ grantedTTL: string; keys: Buffer[] }>(lease(2), 'LeaseTimeToLive', { ID: g.ID, keys: true });
+    expect(t.grantedTTL).toBe('600');
+    expect(t.keys.map(String)).toEqual(['rs/k']);
+    await call(lease(1), 'LeaseRevoke', { ID: g.ID });
+    expect((await call<{ kvs: unknown[] }>(kv(0), 'Range', { key: b('rs/k') })).kvs).toEqual([]);
+  }, 90_000);
+});
