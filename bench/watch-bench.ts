@@ -5,6 +5,7 @@
 // watcher's receipt of its event (p50, p99; negative = the event arrived
 // before the writer's ack). Benchmarks print figures; they assert nothing.
 // Run: npm run bench:watch [-- --watchers 1000 --writers 100 --puts 20]
+//      (add --endpoints host:port,... to measure a cluster that is already running)
 import * as grpc from '@grpc/grpc-js';
 import { execFileSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
@@ -108,6 +109,13 @@ async function run(cluster: RunningCluster): Promise<Record<string, string | num
 
 async function main(): Promise<void> {
   const results: Record<string, Record<string, string | number>> = {};
+  const given = process.argv.indexOf('--endpoints');
+  if (given >= 0) {
+    const endpoints = process.argv[given + 1]!.split(',');
+    results['given cluster'] = await run({ endpoints } as RunningCluster);
+    console.table(results);
+    return;
+  }
   const ets = await startEtsCluster(3);
   try {
     results['etcd-ts'] = await run(ets);
