@@ -5,7 +5,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { HeaderValues } from '../server/etcd-server';
 import type { LeaseServer } from '../server/lease-server';
-import { FORWARDED_MD } from '../lease/leader-client';
+import { FORWARDED_MD } from './leader-client';
 import { toHeader } from './header';
 import { statusOf, unary } from './unary';
 

@@ -10,11 +10,16 @@ import { performance } from 'node:perf_hooks';
 import { Errors } from '../errors';
 import type { MvccStore } from '../mvcc/store';
 import type { ChangeBatch, RequestOp } from '../mvcc/types';
-import { decode, encode } from '../server/codec';
 
 /** etcd's MaxLeaseTTL: 9,000,000,000 s. */
 export const MAX_LEASE_TTL = 9_000_000_000;
 const AUX_PREFIX = 'lease/';
+
+function encodeTtl(ttl: number): Buffer {
+  const b = Buffer.allocUnsafe(8);
+  b.writeDoubleBE(ttl, 0);
+  return b;
+}
 
 export interface Lease {
   id: bigint;
@@ -54,7 +59,7 @@ export class Lessor {
     if (this.leases.has(id)) throw Errors.LeaseExist;
     const l: Lease = { id, ttl, keys: new Set(), expiry: this.primary ? this.now() + ttl * 1000 : Infinity };
     this.leases.set(id, l);
-    this.store.putAux(AUX_PREFIX + id.toString(), encode([ttl]));
+    this.store.putAux(AUX_PREFIX + id.toString(), encodeTtl(ttl));
     return l;
   }
 
@@ -150,7 +155,7 @@ export class Lessor {
     const t = this.now();
     for (const [name, value] of this.store.auxEntries(AUX_PREFIX)) {
       const id = BigInt(name.slice(AUX_PREFIX.length));
-      const [ttl] = decode<[number]>(value);
+      const ttl = value.readDoubleBE(0);
       this.leases.set(id, { id, ttl, keys: new Set(), expiry: this.primary ? t + ttl * 1000 : Infinity });
     }
     this.store.forEachLeasedKey((key, lease) => this.leases.get(lease)?.keys.add(key.toString('latin1')));

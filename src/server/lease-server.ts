@@ -1,10 +1,9 @@
 // The Lease service's server side: grant and revoke go through Raft (so every
 // member applies them); keepalive and TimeToLive are answered by the leader's
-// lessor, reached by forwarding from followers (see lease/leader-client.ts);
+// lessor, reached by forwarding from followers (see api/leader-client.ts);
 // the leader revokes expired leases through Raft, a bounded number per tick.
 import { randomBytes } from 'node:crypto';
 import { Errors } from '../errors';
-import { LeaderClient, type TimeToLiveAnswer } from '../lease/leader-client';
 import { Lessor, MAX_LEASE_TTL } from '../lease/lessor';
 import type { Logger } from '../log';
 import { NONE } from '../raft/types';
@@ -19,7 +18,23 @@ const REVOKES_PER_CHECK = 500;
 /** Pause between forwarding attempts while a leader is being elected or unreachable. */
 const FORWARD_RETRY_MS = 50;
 
+export interface TimeToLiveAnswer {
+  ttl: number;
+  grantedTtl: number;
+  keys: Buffer[];
+}
+
+/** A connection to the leader's client API (api/leader-client.ts), for what only its lessor can answer. */
+export interface LeaderLink {
+  readonly target: string;
+  keepAlive(id: bigint, timeoutMs: number): Promise<number>;
+  timeToLive(id: bigint, keys: boolean, timeoutMs: number): Promise<TimeToLiveAnswer>;
+  close(): void;
+}
+
 export interface LeaseServerOptions {
+  /** Opens a link to the leader at a client address (host:port). */
+  dial: (target: string) => LeaderLink;
   /** ceil(1.5 x election timeout) seconds: shorter TTLs could expire during an election. */
   minTtl: number;
   /** Extra time a new leader adds on promotion (etcd: one election timeout). */
@@ -31,7 +46,7 @@ export interface LeaseServerOptions {
 export class LeaseServer {
   private timer: NodeJS.Timeout | undefined;
   private readonly revoking = new Set<bigint>();
-  private leaderClient: LeaderClient | undefined;
+  private leaderClient: LeaderLink | undefined;
 
   constructor(
     private readonly server: EtcdServer,
@@ -108,7 +123,7 @@ export class LeaseServer {
    * LeaseRenew does) until the request timeout while there is no leader or it
    * cannot be reached. A forwarded request never forwards again.
    */
-  private async onLeader<T>(local: () => T, remote: (c: LeaderClient, timeoutMs: number) => Promise<T>, forwarded: boolean): Promise<T> {
+  private async onLeader<T>(local: () => T, remote: (c: LeaderLink, timeoutMs: number) => Promise<T>, forwarded: boolean): Promise<T> {
     const deadline = Date.now() + this.opts.requestTimeoutMs;
     let lastErr: unknown = Errors.NoLeader;
     for (let attempt = 0; attempt < 10_000; attempt++) {
@@ -128,7 +143,7 @@ export class LeaseServer {
     throw lastErr === Errors.NoLeader || lastErr === Errors.Stopped ? lastErr : Errors.Timeout;
   }
 
-  private clientForLeader(): LeaderClient | undefined {
+  private clientForLeader(): LeaderLink | undefined {
     const lead = this.driver.leader;
     if (lead === NONE) return undefined;
     const url = this.membership.get(lead)?.clientUrls[0];
@@ -136,7 +151,7 @@ export class LeaseServer {
     const target = new URL(url).host;
     if (this.leaderClient?.target !== target) {
       this.leaderClient?.close();
-      this.leaderClient = new LeaderClient(target);
+      this.leaderClient = this.opts.dial(target);
     }
     return this.leaderClient;
   }

@@ -14,6 +14,7 @@ import { watchService } from '../api/watch';
 import { GRPC_OVERHEAD_BYTES } from '../api/grpc-server';
 import { WatchHub } from '../watch/hub';
 import { leaseService } from '../api/lease';
+import { LeaderClient } from '../api/leader-client';
 import { Lessor } from '../lease/lessor';
 import { LeaseServer } from './lease-server';
 import { Errors } from '../errors';
@@ -125,6 +126,7 @@ export class Member {
       // etcd: minTTL = ceil(1.5 x election timeout), so a lease outlives an election.
       minTtl: Math.ceil((1.5 * cfg.electionMs) / 1000),
       promoteExtendMs: cfg.electionMs,
+      dial: (target) => new LeaderClient(target),
       requestTimeoutMs,
       logger: log,
     });

@@ -8,7 +8,8 @@
 // any more refuses them instead of forwarding again.
 import * as grpc from '@grpc/grpc-js';
 import { EtcdError, Errors, GrpcCode } from '../errors';
-import { loadEtcdProto } from '../api/proto';
+import { loadEtcdProto } from './proto';
+import type { LeaderLink, TimeToLiveAnswer } from '../server/lease-server';
 
 export const FORWARDED_MD = 'ets-forwarded';
 
@@ -17,19 +18,13 @@ interface Pending {
   reject: (e: unknown) => void;
 }
 
-export interface TimeToLiveAnswer {
-  ttl: number;
-  grantedTtl: number;
-  keys: Buffer[];
-}
-
 function toEtcdError(e: unknown): unknown {
   const err = e as grpc.ServiceError;
   if (typeof err?.code === 'number' && typeof err.details === 'string') return new EtcdError(err.code as number as GrpcCode, err.details);
   return e;
 }
 
-export class LeaderClient {
+export class LeaderClient implements LeaderLink {
   private client: grpc.Client | undefined;
   private stream: grpc.ClientDuplexStream<object, { ID: string; TTL: string }> | undefined;
   private readonly pending = new Map<string, Pending[]>();
