@@ -2,6 +2,7 @@
 // derived defaults. Nothing here touches the disk or the network, so a bad
 // command line fails before anything is created.
 import { ConfigError } from './parse';
+import { parseDurationMs } from './duration';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'panic' | 'fatal';
 
@@ -23,6 +24,8 @@ export interface MemberConfig {
   heartbeatMs: number;
   electionMs: number;
   snapshotCount: number;
+  /** Periodic progress notifications for watchers that asked (etcd's experimental flag; 10 min). */
+  watchProgressNotifyMs: number;
   maxRequestBytes: number;
   maxTxnOps: number;
   logLevel: LogLevel;
@@ -71,6 +74,12 @@ export function parseInitialCluster(raw: string): ClusterMember[] {
 /** A URL as etcd writes it: scheme://host:port, no trailing slash. */
 export function urlString(u: URL): string {
   return `${u.protocol}//${u.host}`;
+}
+
+function duration(values: Map<string, string>, flag: string): number {
+  const ms = parseDurationMs(values.get(flag)!);
+  if (ms === undefined) throw new ConfigError(`--${flag} must be a duration such as 10m or 500ms, got "${values.get(flag)}"`);
+  return ms;
 }
 
 function int(values: Map<string, string>, flag: string, min: number): number {
@@ -148,6 +157,7 @@ export function buildConfig(values: Map<string, string>, explicit: Set<string>):
     snapshotCount: int(values, 'snapshot-count', 1),
     maxRequestBytes: int(values, 'max-request-bytes', 1),
     maxTxnOps: int(values, 'max-txn-ops', 1),
+    watchProgressNotifyMs: duration(values, 'experimental-watch-progress-notify-interval'),
     logLevel,
     peerUrlOverrides: parseOverrides(values.get('peer-url-overrides')!),
   };

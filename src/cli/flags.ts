@@ -26,6 +26,12 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'max-request-bytes', kind: 'int', default: '1572864', help: 'Maximum client request size in bytes the server will accept.' },
   { name: 'max-txn-ops', kind: 'int', default: '128', help: 'Maximum number of operations permitted in a transaction.' },
   {
+    name: 'experimental-watch-progress-notify-interval',
+    kind: 'string',
+    default: '10m0s',
+    help: 'Duration of periodic watch progress notifications.',
+  },
+  {
     name: 'peer-url-overrides',
     kind: 'string',
     default: '',

@@ -49,7 +49,8 @@ export class Backend {
   private inflight: MemRecord[][] = [];
   /** main revision -> records of that revision still only in memory. */
   private byMain = new Map<number, MemRecord | MemRecord[]>();
-  private meta = new Map<string, { key: Buffer; value: Buffer }>();
+  /** value null = delete the key (aux records such as leases are removed in the apply batch). */
+  private meta = new Map<string, { key: Buffer; value: Buffer | null }>();
   private chain: Promise<void> = Promise.resolve();
   /** Estimated bytes of all records (memory and disk): the db size for Status. */
   size = 0;
@@ -79,7 +80,7 @@ export class Backend {
     }
   }
 
-  setMeta(key: Buffer, value: Buffer): void {
+  setMeta(key: Buffer, value: Buffer | null): void {
     this.meta.set(key.toString('latin1'), { key, value });
   }
 
@@ -113,7 +114,7 @@ export class Backend {
       const r = recs[i]!;
       ops[i] = { type: 'put', key: revKey(r.main, r.sub), value: r.raw };
     }
-    for (const m of this.meta.values()) ops.push({ type: 'put', key: m.key, value: m.value });
+    for (const m of this.meta.values()) ops.push(m.value ? { type: 'put', key: m.key, value: m.value } : { type: 'del', key: m.key });
     this.meta.clear();
     this.inflight.push(recs);
     const done = this.chain.then(() => this.write(ops, sync));

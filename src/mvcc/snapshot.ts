@@ -6,6 +6,7 @@
 
 import type { Backend, ScannedRecord } from './backend';
 import { REV_PREFIX, REV_UPPER, revKey } from './codec';
+import { AUX_LOWER, AUX_UPPER, auxFrame, auxKey, isAuxFrame, parseAuxFrame } from './aux';
 
 const MAGIC = Buffer.from('ETSMVCC1', 'latin1');
 const CHUNK_BYTES = 1 << 20;
@@ -26,6 +27,7 @@ function frame(payload: Buffer): Buffer {
 export async function* snapshotChunks(
   scan: AsyncIterable<ScannedRecord>,
   meta: SnapshotMeta,
+  aux: Array<[string, Buffer]> = [],
 ): AsyncGenerator<Buffer> {
   const head = Buffer.allocUnsafe(MAGIC.length + 24);
   MAGIC.copy(head, 0);
@@ -34,6 +36,7 @@ export async function* snapshotChunks(
   head.writeDoubleBE(meta.consistentIndex, 24);
   let parts: Buffer[] = [frame(head)];
   let size = parts[0]!.length;
+  for (const [name, value] of aux) parts.push(frame(auxFrame(name, value)));
   for await (const r of scan) {
     const f = frame(Buffer.concat([revKey(r.main, r.sub), r.raw]));
     parts.push(f);
@@ -58,6 +61,7 @@ export async function writeSnapshot(
   chunks: AsyncIterable<Buffer> | Iterable<Buffer>,
 ): Promise<SnapshotMeta> {
   await backend.db.clear({ gte: Buffer.from([REV_PREFIX]), lt: REV_UPPER });
+  await backend.db.clear({ gte: AUX_LOWER, lt: AUX_UPPER });
   let meta: SnapshotMeta | undefined;
   let rest: Buffer = Buffer.alloc(0);
   let ops: Op[] = [];
@@ -77,6 +81,11 @@ export async function writeSnapshot(
           compactRev: payload.readDoubleBE(16),
           consistentIndex: payload.readDoubleBE(24),
         };
+        continue;
+      }
+      if (isAuxFrame(payload)) {
+        const a = parseAuxFrame(payload);
+        ops.push({ type: 'put', key: auxKey(a.name), value: a.value });
         continue;
       }
       // Copy out: the chunk buffer must not be pinned by every record.

@@ -41,6 +41,7 @@ import type {
   WriteResponse,
 } from './types';
 import { WriteTxn } from './writer';
+import { AUX_LOWER, AUX_UPPER, auxKey, auxName } from './aux';
 
 export interface MvccStoreOptions {
   /** Lease lookup for Put with a lease; absent = every lease exists (until the lessor is wired in). */
@@ -73,6 +74,9 @@ export class MvccStore {
   private compactWaiters: CompactWaiter[] = [];
   private ci = 0;
   private readonly listeners = new Set<ChangeListener>();
+  private readonly restoreListeners = new Set<() => void>();
+  /** Aux records (see aux.ts), mirrored in memory. */
+  private readonly aux = new Map<string, Buffer>();
   private stopped = false;
   private pauseCompaction = false;
   leaseExists: LeaseExists | undefined;
@@ -228,6 +232,24 @@ export class MvccStore {
     return hashKV(this.view(), revision);
   }
 
+  /** Sets (or with null deletes) an aux record; written with the next commit, beside the consistent index. */
+  putAux(name: string, value: Buffer | null): void {
+    if (value) this.aux.set(name, value);
+    else this.aux.delete(name);
+    this.backend.setMeta(auxKey(name), value);
+  }
+
+  /** Aux records whose name starts with prefix. */
+  auxEntries(prefix: string): Array<[string, Buffer]> {
+    return [...this.aux].filter(([n]) => n.startsWith(prefix));
+  }
+
+  /** Called after restore() replaced the state (aux records included). */
+  onRestore(fn: () => void): () => void {
+    this.restoreListeners.add(fn);
+    return () => this.restoreListeners.delete(fn);
+  }
+
   /** Live keys that carry a lease, for the lessor to rebuild its attachments on start. */
   forEachLeasedKey(fn: (key: Buffer, lease: bigint) => void): void {
     for (const e of this.index.entries()) {
@@ -240,7 +262,7 @@ export class MvccStore {
   /** The whole state as ~1 MiB chunks, consistent as of this call. */
   snapshot(): AsyncIterable<Buffer> {
     const meta = { rev: this.currentRev, compactRev: this.compactRevision, consistentIndex: this.ci };
-    return snapshotChunks(this.backend.scan(0, this.currentRev), meta);
+    return snapshotChunks(this.backend.scan(0, this.currentRev), meta, [...this.aux]);
   }
 
   /**
@@ -263,6 +285,7 @@ export class MvccStore {
     ]);
     this.pauseCompaction = false;
     await this.load();
+    for (const fn of this.restoreListeners) fn();
   }
 
   /** Waits for pending writes and stops compaction. The caller closes the database. */
@@ -334,6 +357,15 @@ export class MvccStore {
     this.compactRevision = decodeNumber(await db.get(META_COMPACT), -1);
     this.compactDone = decodeNumber(await db.get(META_COMPACT_DONE), -1);
     let rev = decodeNumber(await db.get(META_REV), 1);
+    this.aux.clear();
+    const auxIt = db.iterator({ gte: AUX_LOWER, lt: AUX_UPPER });
+    try {
+      for (let chunk = await auxIt.nextv(1000); chunk.length > 0; chunk = await auxIt.nextv(1000)) {
+        for (const [k, v] of chunk) this.aux.set(auxName(k), v);
+      }
+    } finally {
+      await auxIt.close();
+    }
     let size = 0;
     const it = this.backend.diskIterator();
     try {

@@ -10,9 +10,11 @@ import type { WriteResponse } from '../mvcc/types';
 import type { Logger } from '../log';
 import { isEtcdError } from '../errors';
 import type { Membership } from './membership';
-import { decodeProposal } from './proposal';
+import { decodeProposal, type Operation } from './proposal';
+import type { RequestId } from './wait';
 import type { WaitRegistry } from './wait';
 import type { RawNode } from '../raft/rawnode';
+import type { Lessor } from '../lease/lessor';
 
 export interface ApplyResult {
   /** Raft's configuration after the last conf change in the batch, if any. */
@@ -27,6 +29,7 @@ export class Applier {
     private readonly membership: Membership,
     private readonly waits: WaitRegistry,
     private readonly logger: Logger,
+    private readonly lessor?: Lessor,
   ) {}
 
   applyEntries(entries: Entry[]): ApplyResult {
@@ -64,11 +67,33 @@ export class Applier {
           this.store.setConsistentIndex(e.index);
           this.waits.trigger(id, undefined);
           break;
+        case 'leaseGrant':
+        case 'leaseRevoke':
+          this.applyLease(op, id, e.index);
+          break;
         default:
           this.logger.error({ index: e.index }, 'unknown operation in a committed entry; skipped');
           this.store.setConsistentIndex(e.index);
       }
     }
     return result;
+  }
+
+  /** Lease entries change the lessor and (revoke) the store; a refused one changes nothing. */
+  private applyLease(op: Operation, id: RequestId, index: number): void {
+    try {
+      if (!this.lessor) throw new Error('lease entry without a lessor');
+      if (op.kind === 'leaseGrant') {
+        const l = this.lessor.applyGrant(op.id, op.ttl);
+        this.store.setConsistentIndex(index);
+        this.waits.trigger(id, { id: l.id, ttl: l.ttl, revision: this.store.rev });
+      } else if (op.kind === 'leaseRevoke') {
+        this.waits.trigger(id, { revision: this.lessor.applyRevoke(op.id, index) });
+      }
+    } catch (err) {
+      this.store.setConsistentIndex(index);
+      if (isEtcdError(err)) this.waits.fail(id, err);
+      else throw err;
+    }
   }
 }

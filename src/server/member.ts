@@ -10,6 +10,13 @@ import { ClientServer } from '../api/grpc-server';
 import { kvService } from '../api/kv';
 import { clusterService } from '../api/cluster';
 import { maintenanceService } from '../api/maintenance';
+import { watchService } from '../api/watch';
+import { GRPC_OVERHEAD_BYTES } from '../api/grpc-server';
+import { WatchHub } from '../watch/hub';
+import { leaseService } from '../api/lease';
+import { LeaderClient } from '../api/leader-client';
+import { Lessor } from '../lease/lessor';
+import { LeaseServer } from './lease-server';
 import { Errors } from '../errors';
 import { RawNode } from '../raft/rawnode';
 import { NONE } from '../raft/types';
@@ -37,6 +44,8 @@ export class Member {
   private wal: Wal | undefined;
   private store: MvccStore | undefined;
   private publishTimer: NodeJS.Timeout | undefined;
+  private watchHub: WatchHub | undefined;
+  private leaseServer: LeaseServer | undefined;
   private stopped = false;
   /** Called when the member must stop on its own (a fatal storage error). */
   onFatal: (err: Error) => void = () => undefined;
@@ -86,7 +95,9 @@ export class Member {
       timeoutMs: requestTimeoutMs,
       retryMs: 500,
     }));
-    const applier = new Applier(node, store, membership, waits, log);
+    const lessor = new Lessor(store);
+    const applier = new Applier(node, store, membership, waits, log, lessor);
+    let leaseServer: LeaseServer;
     driver = this.driver = new RaftDriver(node, storage, state.wal, this.transport, store, membership, applier, {
       heartbeatMs: cfg.heartbeatMs,
       electionTick,
@@ -99,6 +110,7 @@ export class Member {
           // one: tell their clients now, with etcd's ambiguous error, instead of
           // letting them wait out the full request timeout.
           waits.failAll(Errors.TimeoutDueToLeaderFail);
+          leaseServer.onLeaderChange();
         },
         onApplied: (applied) => reads.onApplied(applied),
         onReadState: (ctx, index) => reads.onReadState(ctx, index),
@@ -114,7 +126,18 @@ export class Member {
       requestTimeoutMs,
     });
 
+    leaseServer = this.leaseServer = new LeaseServer(server, lessor, driver, membership, {
+      // etcd: minTTL = ceil(1.5 x election timeout), so a lease outlives an election.
+      minTtl: Math.ceil((1.5 * cfg.electionMs) / 1000),
+      promoteExtendMs: cfg.electionMs,
+      dial: (target) => new LeaderClient(target),
+      requestTimeoutMs,
+      logger: log,
+    });
+    leaseServer.start();
     await this.transport.start();
+    const hub = (this.watchHub = new WatchHub(store, { progressIntervalMs: cfg.watchProgressNotifyMs }));
+    hub.start();
     driver.start();
 
     this.clientServer = new ClientServer({
@@ -122,6 +145,8 @@ export class Member {
       maxRequestBytes: cfg.maxRequestBytes,
       handlers: {
         KV: kvService(server, { maxTxnOps: cfg.maxTxnOps }),
+        Lease: leaseService(leaseServer, () => server.header()),
+        Watch: watchService({ hub, header: () => server.header(), maxResponseBytes: cfg.maxRequestBytes + GRPC_OVERHEAD_BYTES }),
         Cluster: clusterService({ header: () => server.header(), members: () => membership.list() }),
         Maintenance: maintenanceService({
           header: () => server.header(),
@@ -174,6 +199,8 @@ export class Member {
     this.stopped = true;
     if (this.publishTimer) clearTimeout(this.publishTimer);
     await this.clientServer?.stop(1000);
+    this.watchHub?.stop();
+    this.leaseServer?.stop();
     this.driver?.stop();
     this.reads?.failAll(Errors.Stopped);
     this.waits?.failAll(Errors.Stopped);

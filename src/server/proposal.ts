@@ -9,7 +9,11 @@ import { decode, encode } from './codec';
 export type Operation =
   | { kind: 'write'; req: WriteRequest }
   /** A member announcing its name and client URLs, as etcd's publish does. */
-  | { kind: 'publish'; memberId: string; attrs: MemberAttributes };
+  | { kind: 'publish'; memberId: string; attrs: MemberAttributes }
+  /** A lease with its final TTL (already raised to the minimum by the proposer). */
+  | { kind: 'leaseGrant'; id: bigint; ttl: number }
+  /** A client's revoke, or the leader's for an expired lease. */
+  | { kind: 'leaseRevoke'; id: bigint };
 
 type Wire = [origin: string, nonce: number, seq: number, op: Operation];
 

@@ -1,9 +1,18 @@
 // Spawning etcd-ts member processes (the compiled bin, as users run it) and
 // waiting on them, with every wait bounded in time.
 import { ChildProcess, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-export const REPO = path.resolve(__dirname, '..', '..');
+/** The repository root, found upwards so both test/ (vitest) and dist/test/ (compiled benches) work. */
+export const REPO = findRepo(__dirname);
+
+function findRepo(from: string): string {
+  for (let dir = from, i = 0; i < 8; i++, dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'bin', 'etcd-ts.js'))) return dir;
+  }
+  return path.resolve(from, '..', '..');
+}
 export const BIN = path.join(REPO, 'bin', 'etcd-ts.js');
 
 export interface Spawned {

@@ -1,0 +1,117 @@
+// The Watch service: one WatchStream per gRPC call. Requests are decoded here
+// (empty key -> "\0", range_end "\0" -> every key from key, as etcd's
+// v3rpc/watch.go does); replies get the header of the moment they are made.
+// The grpc call's write() result is the backpressure signal the hub relies on.
+import type * as grpc from '@grpc/grpc-js';
+import type { Event } from '../mvcc/types';
+import type { HeaderValues } from '../server/etcd-server';
+import type { WatchHub } from '../watch/hub';
+import { WatchStream, type WatchReply } from '../watch/stream';
+import type { WatchSpec } from '../watch/watcher';
+import type { Event as PbEvent } from '../gen/mvccpb/Event';
+import type { WatchRequest__Output } from '../gen/etcdserverpb/WatchRequest';
+import type { WatchCreateRequest__Output } from '../gen/etcdserverpb/WatchCreateRequest';
+import type { WatchResponse } from '../gen/etcdserverpb/WatchResponse';
+import { kvToPb } from './convert';
+import { toHeader } from './header';
+import { serviceDefinition } from './proto';
+
+export interface WatchServiceDeps {
+  hub: WatchHub;
+  header: () => HeaderValues;
+  /** Fragmenting watchers get responses split above this (max-request-bytes + gRPC overhead). */
+  maxResponseBytes: number;
+}
+
+/**
+ * Many watchers get the same events array from one batch: its protobuf bytes
+ * are made once and appended to each watcher's small head (header, watch_id).
+ * Protobuf allows a message's fields in any order and a repeated field in
+ * pieces, so head bytes + events bytes is a valid WatchResponse. The Watch
+ * method's serializer passes such ready-made Buffers through untouched (the
+ * definition object is this process's own; clients only use deserializers).
+ */
+const watchMethod = serviceDefinition('Watch')['Watch']!;
+const serialize = watchMethod.responseSerialize as (v: WatchResponse) => Buffer;
+if (!(serialize as { passesBuffers?: boolean }).passesBuffers) {
+  const passBuffers = (v: WatchResponse | Buffer): Buffer => (Buffer.isBuffer(v) ? v : serialize(v));
+  (passBuffers as { passesBuffers?: boolean }).passesBuffers = true;
+  (watchMethod as { responseSerialize: (v: WatchResponse | Buffer) => Buffer }).responseSerialize = passBuffers;
+}
+const encodedEvents = new WeakMap<Event[], Buffer>();
+
+function eventsBytes(events: Event[]): Buffer {
+  let bytes = encodedEvents.get(events);
+  if (!bytes) {
+    const pbs = events.map((e) => {
+      const ev: PbEvent = { type: e.type, kv: kvToPb(e.kv) };
+      if (e.prevKv) ev.prev_kv = kvToPb(e.prevKv);
+      return ev;
+    });
+    bytes = serialize({ events: pbs });
+    encodedEvents.set(events, bytes);
+  }
+  return bytes;
+}
+
+export function createSpecFromPb(c: WatchCreateRequest__Output): WatchSpec {
+  const key = c.key && c.key.length > 0 ? c.key : Buffer.from([0]);
+  let rangeEnd: Buffer | undefined;
+  if (c.range_end && c.range_end.length > 0) {
+    rangeEnd = c.range_end.length === 1 && c.range_end[0] === 0 ? Buffer.alloc(0) : c.range_end;
+  }
+  const filters = (c.filters ?? []).map(String);
+  return {
+    key,
+    rangeEnd,
+    startRevision: Math.max(0, Number(c.start_revision || 0)),
+    prevKv: !!c.prev_kv,
+    noPut: filters.includes('NOPUT') || filters.includes('0'),
+    noDelete: filters.includes('NODELETE') || filters.includes('1'),
+    progressNotify: !!c.progress_notify,
+    fragment: !!c.fragment,
+  };
+}
+
+export function watchService(deps: WatchServiceDeps): grpc.UntypedServiceImplementation {
+  return {
+    Watch: (call: grpc.ServerDuplexStream<WatchRequest__Output, WatchResponse | Buffer>) => {
+      const toPb = (r: WatchReply): WatchResponse | Buffer => {
+        const res: WatchResponse = { header: toHeader(deps.header(), r.revision), watch_id: r.watchId };
+        if (r.created) res.created = true;
+        if (r.canceled) res.canceled = true;
+        if (r.compactRevision) res.compact_revision = r.compactRevision;
+        if (r.cancelReason) res.cancel_reason = r.cancelReason;
+        if (r.fragment) res.fragment = true;
+        if (r.events.length === 0) return res;
+        return Buffer.concat([serialize(res), eventsBytes(r.events)]);
+      };
+      let open = true;
+      const stream = new WatchStream(
+        deps.hub,
+        { write: (r) => (open ? call.write(toPb(r)) : false) },
+        deps.maxResponseBytes,
+      );
+      call.on('drain', () => stream.drained());
+      call.on('data', (req: WatchRequest__Output) => {
+        if (req.create_request) {
+          const c = req.create_request;
+          stream.create(createSpecFromPb(c), Number(c.watch_id || 0));
+        } else if (req.cancel_request) {
+          stream.cancel(Number(req.cancel_request.watch_id || 0));
+        } else if (req.progress_request) {
+          stream.progress();
+        }
+      });
+      const close = () => {
+        open = false;
+        stream.close();
+      };
+      // The client closing its sending side does not end the watches (etcd keeps
+      // serving until the call itself is cancelled).
+      call.on('cancelled', close);
+      call.on('error', close);
+      call.on('close', close);
+    },
+  };
+}

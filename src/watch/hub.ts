@@ -1,0 +1,219 @@
+// etcd's watchable store, on top of the MVCC change feed. Synced watchers get
+// each applied batch as it happens; unsynced ones (started in the past, fallen
+// behind a backpressured stream, or cut off by a snapshot restore) catch up
+// from history with eventsFrom, a page at a time, and rejoin the synced set
+// once they reach the current revision. Nothing is queued per watcher: a
+// stream that cannot take more simply leaves its watchers unsynced, so a slow
+// consumer costs history reads later, never memory now.
+import { EtcdError, Errors } from '../errors';
+import type { MvccStore } from '../mvcc/store';
+import type { ChangeBatch, Event } from '../mvcc/types';
+import type { Watcher } from './watcher';
+
+export interface WatchHubOptions {
+  /** Periodic progress notifications for idle synced watchers that asked (etcd: 10 min). */
+  progressIntervalMs: number;
+  /** Events per history page (etcd batches up to 1000 revisions per sync). */
+  pageEvents?: number;
+  /** Watchers caught up per round before yielding (etcd: 512 per sync pass). */
+  watchersPerRound?: number;
+}
+
+export class WatchHub {
+  private readonly synced = new Set<Watcher>();
+  private readonly unsynced = new Set<Watcher>();
+  /** Revision of the last batch seen: a jump means a snapshot restore replaced the store. */
+  private lastRev: number;
+  private syncing = false;
+  private again = false;
+  private readonly unsubscribe: Array<() => void> = [];
+  private progressTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly store: MvccStore,
+    private readonly opts: WatchHubOptions,
+  ) {
+    this.lastRev = store.rev;
+  }
+
+  start(): void {
+    this.unsubscribe.push(
+      this.store.onChange((b) => this.onBatch(b)),
+      this.store.onRestore(() => this.onRestore()),
+    );
+    if (this.opts.progressIntervalMs > 0) {
+      this.progressTimer = setInterval(() => this.progressTick(), this.opts.progressIntervalMs);
+      this.progressTimer.unref();
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const u of this.unsubscribe) u();
+    if (this.progressTimer) clearInterval(this.progressTimer);
+    this.synced.clear();
+    this.unsynced.clear();
+  }
+
+  get size(): { synced: number; unsynced: number } {
+    return { synced: this.synced.size, unsynced: this.unsynced.size };
+  }
+
+  get currentRevision(): number {
+    return this.store.rev;
+  }
+
+  /** Registers a watcher whose created reply was already sent. */
+  add(w: Watcher): void {
+    if (this.stopped) return;
+    const rev = this.store.rev;
+    // etcd: start 0 or in the future -> synced (events before minRev are skipped).
+    if (w.minRev === 0) w.minRev = rev + 1;
+    if (w.minRev > rev) {
+      this.synced.add(w);
+    } else {
+      this.unsynced.add(w);
+      this.kick();
+    }
+  }
+
+  remove(w: Watcher): void {
+    this.synced.delete(w);
+    this.unsynced.delete(w);
+  }
+
+  /** A stream drained its buffer: its unsynced watchers may catch up now. */
+  kick(): void {
+    if (this.syncing) {
+      this.again = true;
+      return;
+    }
+    if (this.unsynced.size === 0 || this.stopped) return;
+    this.syncing = true;
+    setImmediate(() => {
+      this.syncLoop().then(
+        () => undefined,
+        (e: unknown) => process.emitWarning(`watch sync loop failed: ${String(e)}`),
+      );
+    });
+  }
+
+  private onBatch(b: ChangeBatch): void {
+    if (b.revision !== this.lastRev + 1) {
+      // Revisions skipped: the store was restored from a snapshot. Nobody may
+      // trust the live feed to be gapless, so everyone resyncs from history.
+      this.lastRev = b.revision;
+      for (const w of this.synced) this.unsynced.add(w);
+      this.synced.clear();
+      this.kick();
+      return;
+    }
+    this.lastRev = b.revision;
+    if (this.synced.size === 0) return;
+    const keys = b.events.map((e) => e.kv.key.toString('latin1'));
+    const chosen = new Map<string, Event[]>();
+    let fellBehind = false;
+    for (const w of this.synced) {
+      if (w.minRev > b.revision) continue; // a future start revision
+      let evs = chosen.get(w.groupKey);
+      if (evs === undefined) {
+        evs = w.select(b.events, keys);
+        chosen.set(w.groupKey, evs);
+      }
+      if (evs.length > 0) {
+        if (!w.sink.writable) {
+          // Keep minRev at this revision: the events are read back from history later.
+          this.synced.delete(w);
+          this.unsynced.add(w);
+          fellBehind = true;
+          continue;
+        }
+        w.sink.sendEvents(w, b.revision, evs);
+        w.busy = true;
+      }
+      w.minRev = b.revision + 1;
+    }
+    if (fellBehind) this.kick();
+  }
+
+  /** A snapshot replaced the store: everyone resyncs from its history (or learns it was compacted). */
+  private onRestore(): void {
+    this.lastRev = this.store.rev;
+    for (const w of this.synced) this.unsynced.add(w);
+    this.synced.clear();
+    this.kick();
+  }
+
+  private async syncLoop(): Promise<void> {
+    try {
+      const perRound = this.opts.watchersPerRound ?? 512;
+      for (;;) {
+        this.again = false;
+        const ready: Watcher[] = [];
+        for (const w of this.unsynced) {
+          if (w.sink.writable) ready.push(w);
+          if (ready.length >= perRound) break;
+        }
+        if (ready.length === 0 && !this.again) return;
+        for (const w of ready) await this.syncOne(w);
+        if (this.stopped) return;
+      }
+    } finally {
+      this.syncing = false;
+    }
+  }
+
+  /** One history page for one watcher; moves it to synced once it reaches the current revision. */
+  private async syncOne(w: Watcher): Promise<void> {
+    if (!this.unsynced.has(w) || !w.sink.writable) return;
+    const compactRev = this.store.compactRev;
+    if (w.minRev < compactRev) return this.compacted(w, compactRev);
+    let page;
+    try {
+      page = await this.store.eventsFrom(w.minRev, w.spec.key, w.historyRangeEnd, {
+        limit: this.opts.pageEvents ?? 1000,
+        prevKv: w.spec.prevKv,
+      });
+    } catch (e) {
+      if (e instanceof EtcdError && e.message === Errors.Compacted.message) return this.compacted(w, this.store.compactRev);
+      throw e;
+    }
+    if (!this.unsynced.has(w)) return; // cancelled while reading
+    const evs = w.filter(page.events);
+    if (evs.length > 0) {
+      w.sink.sendEvents(w, page.nextRev - 1, evs);
+      w.busy = true;
+    }
+    w.minRev = page.nextRev;
+    // Synchronous from here: no batch can slip in between the check and the move.
+    if (w.minRev > this.store.rev) {
+      if (this.lastRev !== this.store.rev) {
+        // A restore happened with no batch since: the synced set may hold a gap.
+        this.lastRev = this.store.rev;
+        for (const s of this.synced) this.unsynced.add(s);
+        this.synced.clear();
+        this.again = true;
+      }
+      this.unsynced.delete(w);
+      this.synced.add(w);
+    } else {
+      this.again = true;
+    }
+  }
+
+  private compacted(w: Watcher, compactRev: number): void {
+    this.remove(w);
+    w.sink.sendCompacted(w, compactRev);
+  }
+
+  private progressTick(): void {
+    const rev = this.store.rev;
+    for (const w of this.synced) {
+      if (!w.spec.progressNotify) continue;
+      // Only idle watchers are told, as etcd's per-watcher progress flag does.
+      if (!w.busy && w.sink.writable && w.minRev <= rev + 1) w.sink.sendProgress(w, rev);
+      w.busy = false;
+    }
+  }
+}
