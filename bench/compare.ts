@@ -50,7 +50,7 @@ function parseFlags(): Flags {
       'skip-ets': { type: 'boolean', default: false },
       total: { type: 'string' },
       keys: { type: 'string' },
-      'port-base': { type: 'string', default: '43100' },
+      'port-base': { type: 'string', default: '18100' }, // below Linux's ephemeral range (32768+), where an outgoing connection may hold a port
       'keep-data': { type: 'boolean', default: false },
       client: { type: 'string', default: 'grpc-js' },
       'etcd-from': { type: 'string' },
