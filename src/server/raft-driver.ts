@@ -8,7 +8,7 @@ import type { Logger } from '../log';
 import type { RawNode } from '../raft/rawnode';
 import type { MemoryStorage } from '../raft/storage';
 import { canSendBeforePersist } from '../raft/util';
-import { ConfState, Entry, Message, MessageType, NONE, NodeId, Ready, Snapshot, StateType } from '../raft/types';
+import { ConfState, Entry, HardState, Message, MessageType, NONE, NodeId, Ready, Snapshot, StateType } from '../raft/types';
 import type { Wal } from '../wal';
 import type { Transport } from '../transport';
 import type { MvccStore } from '../mvcc/store';
@@ -56,6 +56,8 @@ export class RaftDriver {
   private memorySnapshotIndex: number;
   private confState: ConfState;
   private readonly snapshotsBuilding = new Set<NodeId>();
+  /** A hard state whose only change was the commit index, not yet written. */
+  private unsavedHardState: HardState | undefined;
   /** Committed index as last seen in a hard state (for Status and the apply backlog). */
   committed: number;
 
@@ -206,17 +208,20 @@ export class RaftDriver {
       this.storage.setHardState(rd.hardState);
       this.committed = rd.hardState.commit;
     }
-    if (rd.entries.length > 0 || rd.hardState || rd.snapshot) {
-      const saved = this.wal.save({
-        hardState: rd.hardState,
+    if (rd.entries.length > 0 || rd.snapshot || rd.mustSync) {
+      await this.wal.save({
+        hardState: rd.hardState ?? this.unsavedHardState,
         entries: rd.entries,
         snapshot: rd.snapshot ? { metadata: rd.snapshot.metadata } : undefined,
         mustSync: rd.mustSync || rd.snapshot !== undefined,
       });
-      // A new commit index alone needs no fsync and nothing waits on it (Raft
-      // treats commit as volatile); the WAL keeps its writes in order.
-      if (rd.entries.length > 0 || rd.snapshot || rd.mustSync) await saved;
-      else saved.catch((err: unknown) => this.fail(err as Error));
+      this.unsavedHardState = undefined;
+    } else if (rd.hardState) {
+      // Only the commit index moved. Raft treats it as volatile (a restarted
+      // member relearns it from the leader, and the store's consistent index
+      // keeps apply idempotent), so it waits for the next write that has to happen
+      // anyway instead of costing a LevelDB write on every commit.
+      this.unsavedHardState = rd.hardState;
     }
     if (later.length > 0) await this.sendWithSnapshots(later);
 
