@@ -74,6 +74,10 @@ export class Member {
       // already holds, and conf changes rebuild Raft's own configuration.
       applied: storage.snapshot().metadata.index,
       maxSizePerMsg: 1024 * 1024,
+      // Apply at most ~1 MiB of entries per Ready (etcd's default, = maxSizePerMsg),
+      // so a long backlog (a restart replaying its log) is applied in slices and
+      // ticks and heartbeats keep their timing in between.
+      maxCommittedSizePerReady: 1024 * 1024,
       maxInflightMsgs: 512,
       checkQuorum: true,
       preVote: true,
