@@ -157,6 +157,9 @@ export class RaftDriver {
     try {
       while (!this.stopped && this.node.hasReady()) {
         await this.handleReady(this.node.ready());
+        // A Ready with nothing to write completes in microtasks alone; yield a
+        // macrotask between Readies so timers (ticks) and sockets always get a turn.
+        await new Promise<void>((resolve) => setImmediate(resolve));
       }
     } catch (e) {
       this.fail(e as Error);
