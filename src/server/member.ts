@@ -179,7 +179,7 @@ export class Member {
       const mine = membership.get(memberId);
       if (mine && mine.name === attrs.name && mine.clientUrls.join(',') === attrs.clientUrls.join(',')) return;
       server.propose({ kind: 'publish', memberId, attrs }).then(
-        () => this.logger.info(attrs, 'published member attributes'),
+        () => this.logger.info({ clientUrls: attrs.clientUrls }, 'published member attributes'),
         () => {
           this.publishTimer = setTimeout(attempt, PUBLISH_RETRY_MS);
         },
