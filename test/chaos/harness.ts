@@ -140,7 +140,12 @@ export class ChaosCluster implements ClusterControl {
     installExitHook();
     const dir = opts.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'etcd-ts-chaos-'));
     fs.mkdirSync(dir, { recursive: true });
-    const ports = await freePorts(opts.members * 2);
+    // Member ports and proxy ports from one allocator: letting the proxies listen on
+    // port 0 let the kernel hand one a member's just-released peer port (EADDRINUSE).
+    const n = opts.members;
+    const ports = await freePorts(n * 2 + n * (n - 1));
+    const proxyPorts = new Map<string, number>();
+    let next = n * 2;
     const def: ClusterDef = {
       token: `chaos-${path.basename(dir)}`,
       host: '127.0.0.1',
@@ -148,7 +153,16 @@ export class ChaosCluster implements ClusterControl {
       extraArgs: ['--heartbeat-interval', String(opts.heartbeatMs ?? 100), '--election-timeout', String(opts.electionMs ?? 1000)],
       members: Array.from({ length: opts.members }, (_, i) => ({ name: `m${i + 1}`, clientPort: ports[2 * i]!, peerPort: ports[2 * i + 1]! })),
     };
-    const mesh = await ProxyMesh.create(def.members.map((m) => ({ name: m.name, peer: { host: '127.0.0.1', port: m.peerPort } })));
+    const mesh = await ProxyMesh.create(
+      def.members.map((m) => ({ name: m.name, peer: { host: '127.0.0.1', port: m.peerPort } })),
+      {
+        port: (from, to) => {
+          const key = `${from}>${to}`;
+          if (!proxyPorts.has(key)) proxyPorts.set(key, ports[next++]!);
+          return proxyPorts.get(key)!;
+        },
+      },
+    );
     const ms: Member[] = def.members.map((m) => {
       const endpoint = `http://127.0.0.1:${m.clientPort}`;
       return {
