@@ -25,6 +25,8 @@ export interface HarnessOptions {
   /** Raft timings in ms; etcd's defaults (100 / 1000) unless given. */
   heartbeatMs?: number;
   electionMs?: number;
+  /** More member flags, e.g. a small --snapshot-count to push snapshots to lagging members. */
+  extraArgs?: string[];
   /** Where data dirs and member logs go; a fresh temp dir by default. */
   dir?: string;
   /** Progress and nemesis actions, one line each. */
@@ -150,7 +152,7 @@ export class ChaosCluster implements ClusterControl {
       token: `chaos-${path.basename(dir)}`,
       host: '127.0.0.1',
       dataRoot: dir,
-      extraArgs: ['--heartbeat-interval', String(opts.heartbeatMs ?? 100), '--election-timeout', String(opts.electionMs ?? 1000)],
+      extraArgs: ['--heartbeat-interval', String(opts.heartbeatMs ?? 100), '--election-timeout', String(opts.electionMs ?? 1000), ...(opts.extraArgs ?? [])],
       members: Array.from({ length: opts.members }, (_, i) => ({ name: `m${i + 1}`, clientPort: ports[2 * i]!, peerPort: ports[2 * i + 1]! })),
     };
     const mesh = await ProxyMesh.create(

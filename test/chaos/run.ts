@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { History, type Operation } from './history';
-import { ChaosCluster, type UnexpectedExit } from './harness';
+import { ChaosCluster, type HarnessOptions, type UnexpectedExit } from './harness';
 import { checkHistory, type CheckResult } from './linearizability';
 import { makeSchedule, runSchedule, type FaultEvent, type InjectedFault, type ScheduleOptions } from './nemesis';
 import { buildReport, formatReport, reportHtml, type RunReport } from './report';
@@ -25,6 +25,8 @@ export interface ChaosOptions {
   pauseMs?: number;
   heartbeatMs?: number;
   electionMs?: number;
+  /** Extra member flags (see HarnessOptions.extraArgs). */
+  extraArgs?: string[];
   schedule?: ScheduleOptions;
   progressEveryMs?: number;
   log?: (line: string) => void;
@@ -136,14 +138,15 @@ function currentFault(events: readonly FaultEvent[], elapsed: number): string {
 export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
   const log = opts.log ?? ((l: string) => console.log(l));
   fs.mkdirSync(opts.outDir, { recursive: true });
-  const harness: { members: number; dir: string; log: (l: string) => void; heartbeatMs?: number; electionMs?: number } = {
+  const harness: HarnessOptions = {
     members: opts.members,
+    extraArgs: opts.extraArgs ?? [],
     dir: path.join(opts.outDir, 'cluster'),
     log,
   };
   if (opts.heartbeatMs !== undefined) harness.heartbeatMs = opts.heartbeatMs;
   if (opts.electionMs !== undefined) harness.electionMs = opts.electionMs;
-  log(`chaos: seed ${opts.seed}, ${opts.members} members, ${(opts.durationMs / 1000).toFixed(0)} s, results in ${opts.outDir}`);
+  log(`chaos: seed ${opts.seed}, ${opts.members} members, ${(opts.durationMs / 1000).toFixed(0)} s, flags [${(opts.extraArgs ?? []).join(' ')}], results in ${opts.outDir}`);
   const cluster = await ChaosCluster.start(harness);
   try {
     const leader = await cluster.waitForLeader(30_000);
