@@ -248,8 +248,17 @@ export class ChaosCluster implements ClusterControl {
     }
   }
 
-  /** Asks every running member; the answer with the highest term wins (a deposed leader may still believe in itself). */
+  /**
+   * For the nemesis: the leader, waiting up to 2 s through an election in progress
+   * (often one a previous fault caused), so that "kill the leader" hits a leader
+   * rather than falling back to the first member.
+   */
   async leaderOf(): Promise<string | null> {
+    return this.waitForLeader(2000);
+  }
+
+  /** Asks every running member once; the answer with the highest term wins (a deposed leader may still believe in itself). */
+  async currentLeader(): Promise<string | null> {
     const answers = await Promise.all(
       this.ms
         .filter((m) => m.proc !== null && !m.paused)
@@ -271,7 +280,7 @@ export class ChaosCluster implements ClusterControl {
   async waitForLeader(timeoutMs: number): Promise<string | null> {
     const deadline = Date.now() + timeoutMs;
     for (let attempt = 0; attempt < 1000 && Date.now() < deadline; attempt++) {
-      const l = await this.leaderOf();
+      const l = await this.currentLeader();
       if (l !== null) return l;
       await sleep(100);
     }
