@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { runChaos } from './run';
 
-const USAGE = 'usage: npm run chaos -- [--duration seconds=60] [--seed n=random] [--members 3|5] [--out dir] [--snapshot-count n]';
+const USAGE = 'usage: npm run chaos -- [--duration seconds=60] [--seed n=random] [--members 3|5] [--out dir] [--snapshot-count n] [--serializable-reads]';
 
 async function main(): Promise<number> {
   let values;
@@ -20,6 +20,7 @@ async function main(): Promise<number> {
         members: { type: 'string', default: '3' },
         out: { type: 'string' },
         'snapshot-count': { type: 'string' },
+        'serializable-reads': { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
     }));
@@ -41,7 +42,7 @@ async function main(): Promise<number> {
   const outDir = path.resolve(values.out ?? path.join(os.tmpdir(), `etcd-ts-chaos-${new Date().toISOString().replace(/[:.]/g, '-')}-seed${seed}`));
   // A small snapshot count makes lagging members catch up by snapshot, as Jepsen's etcd tests do.
   const extraArgs = values['snapshot-count'] === undefined ? [] : ['--snapshot-count', values['snapshot-count']];
-  const result = await runChaos({ durationMs: duration * 1000, seed, members, outDir, extraArgs, progressEveryMs: duration > 300 ? 10_000 : 5000 });
+  const result = await runChaos({ durationMs: duration * 1000, seed, members, outDir, extraArgs, serializableReads: values['serializable-reads'], progressEveryMs: duration > 300 ? 10_000 : 5000 });
   return result.passed ? 0 : 1;
 }
 

@@ -26,6 +26,8 @@ export interface ChaosOptions {
   pauseMs?: number;
   heartbeatMs?: number;
   electionMs?: number;
+  /** Negative control: serializable (possibly stale) reads; such a run is expected to fail. */
+  serializableReads?: boolean;
   /** Extra member flags (see HarnessOptions.extraArgs). */
   extraArgs?: string[];
   schedule?: ScheduleOptions;
@@ -147,7 +149,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
   };
   if (opts.heartbeatMs !== undefined) harness.heartbeatMs = opts.heartbeatMs;
   if (opts.electionMs !== undefined) harness.electionMs = opts.electionMs;
-  log(`chaos: seed ${opts.seed}, ${opts.members} members, ${(opts.durationMs / 1000).toFixed(0)} s, flags [${(opts.extraArgs ?? []).join(' ')}], results in ${opts.outDir}`);
+  log(`chaos: seed ${opts.seed}, ${opts.members} members, ${(opts.durationMs / 1000).toFixed(0)} s, flags [${(opts.extraArgs ?? []).join(' ')}]${opts.serializableReads ? ', SERIALIZABLE READS (negative control)' : ''}, results in ${opts.outDir}`);
   const cluster = await ChaosCluster.start(harness);
   try {
     const leader = await cluster.waitForLeader(30_000);
@@ -174,6 +176,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
         seed: opts.seed,
         keyRotationMs: opts.keyRotationMs ?? 30_000,
         pauseMs: opts.pauseMs ?? 10,
+        serializableReads: opts.serializableReads ?? false,
       });
       faults = await runSchedule(events, cluster, { now: () => history.now(), sleep });
       await workload;

@@ -43,6 +43,11 @@ export interface WorkloadOptions {
   keyRotationMs?: number;
   /** Think time after each ok op, per client, to keep the load (and the checker's work) modest. */
   pauseMs?: number;
+  /**
+   * Negative control (Jepsen's --serializable): member-local reads, which may be
+   * stale, so a run with partitions and pauses should be caught by the checker.
+   */
+  serializableReads?: boolean;
 }
 
 export interface WorkloadResult {
@@ -134,7 +139,7 @@ class Client {
     private readonly etcd: Etcd3,
     private readonly history: History,
     private readonly rng: Rng,
-    private readonly opts: Required<Pick<WorkloadOptions, 'keys' | 'opTimeoutMs'>> & { weights: Array<[OpKind, number]>; keyOf: (base: string) => string },
+    private readonly opts: Required<Pick<WorkloadOptions, 'keys' | 'opTimeoutMs'>> & { weights: Array<[OpKind, number]>; keyOf: (base: string) => string; serializable: boolean },
   ) {}
 
   private chooseKind(key: string): OpKind {
@@ -163,7 +168,7 @@ class Client {
       switch (kind) {
         case 'get': {
           op = this.history.invoke(this.process, key, 'get');
-          const got = await guarded(this.etcd.get(key).string(), guardMs);
+          const got = await guarded(this.etcd.get(key).serializable(this.opts.serializable).string(), guardMs);
           this.history.ok(op, { value: got });
           if (got !== null) this.seen.set(key, got);
           return 'ok';
@@ -214,7 +219,7 @@ export async function runWorkload(opts: WorkloadOptions): Promise<WorkloadResult
       const etcd = makeClient(opts.endpoints, opTimeoutMs);
       etcds.push(etcd);
       const seed = Math.floor(rng() * 2 ** 32);
-      const client = new Client(i, i, opts.clients, etcd, history, mulberry32(seed), { keys: opts.keys, opTimeoutMs, weights, keyOf });
+      const client = new Client(i, i, opts.clients, etcd, history, mulberry32(seed), { keys: opts.keys, opTimeoutMs, weights, keyOf, serializable: opts.serializableReads ?? false });
       loops.push(
         (async () => {
           while (Date.now() < until && !opts.signal?.aborted) {
