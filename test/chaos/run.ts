@@ -10,7 +10,7 @@ import * as zlib from 'node:zlib';
 import { History, type Operation } from './history';
 import { ChaosCluster, type HarnessOptions, type UnexpectedExit } from './harness';
 import { checkHistory, type CheckResult } from './linearizability';
-import { makeSchedule, runSchedule, type FaultEvent, type InjectedFault, type ScheduleOptions } from './nemesis';
+import { makeSchedule, NO_LEADER_NOTE, runSchedule, type FaultEvent, type InjectedFault, type ScheduleOptions } from './nemesis';
 import { buildReport, formatReport, reportHtml, type RunReport } from './report';
 import { finalReads, makeClient, runWorkload } from './workload';
 
@@ -208,7 +208,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
       ...lostWrites.slice(0, 20).map((l) => `  ${l}`),
       `convergence: ${convergence.converged ? 'ok' : 'FAILED'} at revision ${convergence.revision ?? '-'}`,
       ...Object.entries(convergence.members).map(([n, s]) => `  ${n}: ${s}`),
-      `leader-kill recovery samples (ms): ${report.recovery.samplesMs.map((s) => s.toFixed(0)).join(', ') || '-'}`,
+      `leader-kill recovery samples (ms): ${report.recovery.samplesMs.map((s) => s.toFixed(0)).join(', ') || '-'}` +
+        ` (kill-leader faults that found no leader, left out: ${faults.filter((f) => f.kind === 'kill-leader' && f.note === NO_LEADER_NOTE).length})`,
       `member exits the harness did not cause: ${exits.length} (crashes: ${crashes.length})`,
       ...exits.map((e) => `  ${e.member} at ${e.at}: code ${e.code}, signal ${e.signal}`),
       `RESULT: ${passed ? 'PASS' : 'FAIL'}`,
