@@ -92,6 +92,16 @@ describe('report', () => {
     expect(r.recovery).toEqual({ leaderKills: 1, samplesMs: [600], medianMs: 600, maxMs: 600, neverRecovered: 0 });
   });
 
+  it('plots a 30-minute history without overflowing the stack (Math.max over 300 000 spread arguments)', () => {
+    const big: Operation[] = [];
+    for (let i = 0; i < 300_000; i++) big.push(op(i % 3 === 0 ? 'get' : 'put', i * 6, i * 6 + 5 + (i % 7), i % 50 === 0 ? 'unknown' : 'ok'));
+    const svg = latencySvg(big, [fault('kill-leader', 1000, 3000)], { title: 'long' });
+    const points = parseXml(svg).elements.filter((e) => (e.attrs['class'] ?? '').startsWith('op ')).length;
+    expect(points).toBeLessThanOrEqual(30_000);
+    expect(points).toBeGreaterThanOrEqual(6000); // every unknown op is drawn
+    expect(svg).toContain('of 300000 operations drawn');
+  });
+
   it('computes medians of odd and even samples', () => {
     expect(median([])).toBeNull();
     expect(median([5, 1, 3])).toBe(3);
