@@ -218,8 +218,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
     // First the evidence, then the page (which once crashed on a long run and took the rest with it).
     // Every operation, one JSON object a line, gzipped (a 30-minute run has ~10^5 ops): the evidence behind the verdict.
     fs.writeFileSync(path.join(opts.outDir, 'history.jsonl.gz'), zlib.gzipSync(ops.map((o) => JSON.stringify(o)).join('\n')));
-    fs.writeFileSync(path.join(opts.outDir, 'report.html'), reportHtml(report, ops, faults, `etcd-ts chaos run, seed ${opts.seed}`));
     fs.writeFileSync(path.join(opts.outDir, 'faults.json'), JSON.stringify(faults, null, 1));
+    fs.writeFileSync(path.join(opts.outDir, 'report.html'), reportHtml(report, ops, faults, `etcd-ts chaos run, seed ${opts.seed}`));
     log(text);
     log(`chaos: report in ${path.join(opts.outDir, 'report.html')}`);
     return { report, check, faults, ops, convergence, lostWrites, finalWriteOk, unexpectedExits: exits, text, outDir: opts.outDir, passed };
