@@ -66,6 +66,7 @@ export class History {
   private readonly open = new Map<number, PendingOp>();
   private nextId = 0;
   private readonly origin: number;
+  private readonly tally: Record<Outcome, number> = { ok: 0, fail: 0, unknown: 0 };
 
   constructor(private readonly clock: Clock = () => performance.now()) {
     this.origin = clock();
@@ -100,6 +101,7 @@ export class History {
     if (output !== undefined) done.output = output;
     if (error !== undefined) done.error = error;
     this.ops.push(done);
+    this.tally[outcome]++;
     return done;
   }
 
@@ -109,6 +111,11 @@ export class History {
    */
   closeOpen(reason = 'still in flight at end of run'): void {
     for (const op of [...this.open.values()]) this.unknown(op, reason);
+  }
+
+  /** Completed operations by outcome, cheap enough for progress lines. */
+  get counts(): Readonly<Record<Outcome, number>> {
+    return this.tally;
   }
 
   get pending(): number {

@@ -164,6 +164,9 @@ export interface InjectedFault {
   note?: string;
 }
 
+/** The note on a leader fault that found no leader (the report leaves such kills out of the recovery figure). */
+export const NO_LEADER_NOTE = 'no leader known; hit the first member';
+
 /** Resolves the target against the current leader. */
 async function resolve(fault: Fault, control: ClusterControl): Promise<{ members: string[]; note?: string }> {
   const all = [...control.members()];
@@ -175,7 +178,7 @@ async function resolve(fault: Fault, control: ClusterControl): Promise<{ members
     case 'any':
       return { members: [choose(all, fault.target.pick)] };
     case 'leader':
-      if (leader === null) return { members: [all[0]!], note: 'no leader known; hit the first member' };
+      if (leader === null) return { members: [all[0]!], note: NO_LEADER_NOTE };
       return { members: [leader] };
     case 'follower': {
       const followers = all.filter((m) => m !== leader);

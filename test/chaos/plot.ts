@@ -21,6 +21,8 @@ export interface PlotOptions {
   width?: number;
   height?: number;
   title?: string;
+  /** Upper bound on drawn points (default 30 000); longer histories are thinned. */
+  maxPoints?: number;
 }
 
 const M = { left: 70, right: 190, top: 40, bottom: 50 };
@@ -61,13 +63,23 @@ export function latencySvg(ops: readonly Operation[], faults: readonly InjectedF
   const pw = width - M.left - M.right;
   const ph = height - M.top - M.bottom;
 
-  const finiteEnds = ops.map((o) => o.end).filter(Number.isFinite);
-  const tMax = Math.max(1, ...ops.map((o) => o.start), ...finiteEnds, ...faults.map((f) => (Number.isFinite(f.stop) ? f.stop : f.start)));
+  // Loops, not Math.max(...xs): a 30-minute run has ~300 000 ops, past the argument-count limit.
+  let tMax = 1;
+  for (const o of ops) tMax = Math.max(tMax, o.start, Number.isFinite(o.end) ? o.end : 0);
+  for (const f of faults) tMax = Math.max(tMax, Number.isFinite(f.stop) ? f.stop : f.start);
   // Latencies below 0.1 ms are clock noise; an unknown op that never ended is drawn at the top.
   const lat = (o: Operation) => (Number.isFinite(o.end) ? Math.max(0.1, o.end - o.start) : Infinity);
-  const lats = ops.map(lat).filter(Number.isFinite);
-  const lo = 10 ** Math.floor(Math.log10(Math.min(1, ...lats)));
-  const hi = 10 ** Math.ceil(Math.log10(Math.max(10, ...lats)));
+  let minLat = 1;
+  let maxLat = 10;
+  for (const o of ops) {
+    const l = lat(o);
+    if (!Number.isFinite(l)) continue;
+    minLat = Math.min(minLat, l);
+    maxLat = Math.max(maxLat, l);
+  }
+  const lo = 10 ** Math.floor(Math.log10(minLat));
+  const hi = 10 ** Math.ceil(Math.log10(maxLat));
+  const drawn = thin(ops, opts.maxPoints ?? 30_000);
   const x = (t: number) => M.left + (t / tMax) * pw;
   const y = (ms: number) => M.top + ph - ((Math.log10(Math.min(ms, hi)) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * ph;
 
@@ -77,6 +89,9 @@ export function latencySvg(ops: readonly Operation[], faults: readonly InjectedF
     `<rect x="0" y="0" width="${width}" height="${height}" fill="#ffffff"/>`,
     `<text x="${M.left}" y="22" font-size="14" font-weight="bold">${escapeXml(opts.title ?? 'Operation latency')}</text>`,
   );
+  if (drawn.length < ops.length) {
+    out.push(`<text class="thinned" x="${width - M.right}" y="22" text-anchor="end" fill="#495057">${drawn.length} of ${ops.length} operations drawn (every unknown; the rest evenly thinned)</text>`);
+  }
 
   // Faults first, so the operations are drawn over them.
   out.push('<g class="faults">');
@@ -120,7 +135,7 @@ export function latencySvg(ops: readonly Operation[], faults: readonly InjectedF
   out.push('<g class="ops">');
   const order: Outcome[] = ['ok', 'fail', 'unknown'];
   for (const outcome of order) {
-    for (const o of ops) {
+    for (const o of drawn) {
       if (o.outcome !== outcome) continue;
       out.push(marker(o.kind, x(o.start), y(lat(o)), OUTCOME_COLOURS[o.outcome], `op ${o.kind} ${o.outcome}`));
     }
@@ -130,6 +145,18 @@ export function latencySvg(ops: readonly Operation[], faults: readonly InjectedF
   out.push(legend(width - M.right + 14, M.top, faults));
   out.push('</svg>');
   return out.join('\n');
+}
+
+/**
+ * At most about `max` points, so a long run's page stays a few MB and renders: every
+ * unknown op (the interesting ones), and an even stride through the others.
+ */
+function thin(ops: readonly Operation[], max: number): readonly Operation[] {
+  if (ops.length <= max) return ops;
+  const unknown = ops.filter((o) => o.outcome === 'unknown');
+  const rest = ops.filter((o) => o.outcome !== 'unknown');
+  const stride = Math.ceil(rest.length / Math.max(1, max - unknown.length));
+  return [...unknown, ...rest.filter((_, i) => i % stride === 0)];
 }
 
 function legend(lx: number, ly: number, faults: readonly InjectedFault[]): string {

@@ -285,7 +285,7 @@ export class ProxyMesh {
   }
 
   /**
-   * The proposed ETCD_TS_PEER_URL_OVERRIDES value for member `from`:
+   * The --peer-url-overrides (env ETCD_PEER_URL_OVERRIDES) value for member `from`:
    * "<advertised peer URL of B>=<proxy URL from->B>,..." (see README.md).
    */
   peerUrlOverrides(from: string): string {

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Operation, Outcome } from './history';
 import { checkHistory } from './linearizability';
-import type { FaultKind, InjectedFault } from './nemesis';
+import { NO_LEADER_NOTE, type FaultKind, type InjectedFault } from './nemesis';
 import { latencySvg } from './plot';
 import { buildReport, formatReport, median, reportHtml } from './report';
 import { mulberry32 } from './rng';
@@ -83,6 +83,23 @@ describe('report', () => {
     const text = formatReport(r);
     expect(text).toContain('verdict: OK');
     expect(text).toContain('median 950 ms, max 1300 ms; never recovered: 1');
+  });
+
+  it('leaves a leader kill that found no leader out of the recovery figure', () => {
+    const blind: InjectedFault = { ...fault('kill-leader', 1000, 2000), note: NO_LEADER_NOTE };
+    const r = buildReport(ops, [blind, fault('kill-leader', 5000, 6000)], checkHistory(ops));
+    expect(r.faults.byKind['kill-leader']).toBe(2);
+    expect(r.recovery).toEqual({ leaderKills: 1, samplesMs: [600], medianMs: 600, maxMs: 600, neverRecovered: 0 });
+  });
+
+  it('plots a 30-minute history without overflowing the stack (Math.max over 300 000 spread arguments)', () => {
+    const big: Operation[] = [];
+    for (let i = 0; i < 300_000; i++) big.push(op(i % 3 === 0 ? 'get' : 'put', i * 6, i * 6 + 5 + (i % 7), i % 50 === 0 ? 'unknown' : 'ok'));
+    const svg = latencySvg(big, [fault('kill-leader', 1000, 3000)], { title: 'long' });
+    const points = parseXml(svg).elements.filter((e) => (e.attrs['class'] ?? '').startsWith('op ')).length;
+    expect(points).toBeLessThanOrEqual(30_000);
+    expect(points).toBeGreaterThanOrEqual(6000); // every unknown op is drawn
+    expect(svg).toContain('of 300000 operations drawn');
   });
 
   it('computes medians of odd and even samples', () => {

@@ -4,7 +4,7 @@
 
 import { describeOp, type Operation, type OpKind, type Outcome } from './history';
 import type { CheckResult, Verdict } from './linearizability';
-import type { FaultKind, InjectedFault } from './nemesis';
+import { NO_LEADER_NOTE, type FaultKind, type InjectedFault } from './nemesis';
 import { escapeXml, latencySvg } from './plot';
 
 export interface RecoveryStats {
@@ -44,7 +44,9 @@ export function median(xs: readonly number[]): number | null {
  * the new leader.
  */
 export function leaderKillRecovery(ops: readonly Operation[], faults: readonly InjectedFault[]): RecoveryStats {
-  const kills = faults.filter((f) => f.kind === 'kill-leader');
+  // A "leader kill" that found no leader hit an arbitrary member mid-election; its
+  // recovery time says nothing about failover, so it is left out (and counted).
+  const kills = faults.filter((f) => f.kind === 'kill-leader' && f.note !== NO_LEADER_NOTE);
   const writes = ops.filter((o) => o.kind !== 'get' && o.outcome === 'ok');
   const samplesMs: number[] = [];
   let neverRecovered = 0;

@@ -8,6 +8,7 @@ import { History } from './history';
 import { checkHistory } from './linearizability';
 import type { InjectedFault } from './nemesis';
 import { buildReport, formatReport, reportHtml } from './report';
+import { freePorts } from '../support/ports';
 import { classifyError, finalReads, makeClient, runWorkload } from './workload';
 
 describe('classifyError', () => {
@@ -26,15 +27,22 @@ describe('classifyError', () => {
 });
 
 const ETCD = '/usr/bin/etcd';
-const CLIENT = 'http://127.0.0.1:42100';
-const PEER = 'http://127.0.0.1:42101';
+// Ports picked once per file (a restart must reuse them). They used to be fixed
+// (42100/42101), which failed when another checkout ran the same test at once.
+let CLIENT = '';
+let PEER = '';
 
-/** One real etcd member on fixed loopback ports with a throw-away data dir. */
+/** One real etcd member on free loopback ports with a throw-away data dir. */
 class EtcdMember {
   proc: ChildProcess | null = null;
   readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), 'chaos-etcd-'));
 
   async start(): Promise<void> {
+    if (CLIENT === '') {
+      const [client, peer] = await freePorts(2);
+      CLIENT = `http://127.0.0.1:${client}`;
+      PEER = `http://127.0.0.1:${peer}`;
+    }
     const log = fs.openSync(path.join(this.dir, 'etcd.log'), 'a');
     this.proc = spawn(
       ETCD,

@@ -35,6 +35,19 @@ export interface WorkloadOptions {
   history?: History;
   /** Stop early. */
   signal?: AbortSignal;
+  /**
+   * Every this many ms the clients move to a fresh generation of keys
+   * (`<key>@<generation>`), so no key's history grows beyond what the checker can
+   * search in a long run; unknown writes stay candidates until a key's end.
+   */
+  keyRotationMs?: number;
+  /** Think time after each ok op, per client, to keep the load (and the checker's work) modest. */
+  pauseMs?: number;
+  /**
+   * Negative control (Jepsen's --serializable): member-local reads, which may be
+   * stale, so a run with partitions and pauses should be caught by the checker.
+   */
+  serializableReads?: boolean;
 }
 
 export interface WorkloadResult {
@@ -126,7 +139,7 @@ class Client {
     private readonly etcd: Etcd3,
     private readonly history: History,
     private readonly rng: Rng,
-    private readonly opts: Required<Pick<WorkloadOptions, 'keys' | 'opTimeoutMs'>> & { weights: Array<[OpKind, number]> },
+    private readonly opts: Required<Pick<WorkloadOptions, 'keys' | 'opTimeoutMs'>> & { weights: Array<[OpKind, number]>; keyOf: (base: string) => string; serializable: boolean },
   ) {}
 
   private chooseKind(key: string): OpKind {
@@ -146,7 +159,7 @@ class Client {
 
   /** One operation; returns its outcome so the loop can back off after errors. */
   async step(): Promise<Outcome> {
-    const key = pick(this.rng, this.opts.keys);
+    const key = this.opts.keyOf(pick(this.rng, this.opts.keys));
     const kind = this.chooseKind(key);
     const value = `c${this.index}-${this.seq++}`;
     const guardMs = this.opts.opTimeoutMs + 1000;
@@ -155,7 +168,7 @@ class Client {
       switch (kind) {
         case 'get': {
           op = this.history.invoke(this.process, key, 'get');
-          const got = await guarded(this.etcd.get(key).string(), guardMs);
+          const got = await guarded(this.etcd.get(key).serializable(this.opts.serializable).string(), guardMs);
           this.history.ok(op, { value: got });
           if (got !== null) this.seen.set(key, got);
           return 'ok';
@@ -196,20 +209,24 @@ export async function runWorkload(opts: WorkloadOptions): Promise<WorkloadResult
   const weights = (Object.entries(mix) as Array<[OpKind, number]>).filter(([, w]) => w > 0);
   const rng = mulberry32(opts.seed ?? 1);
   const etcds: Etcd3[] = [];
-  const until = Date.now() + opts.durationMs;
+  const began = Date.now();
+  const until = began + opts.durationMs;
+  const rotation = opts.keyRotationMs;
+  const keyOf = rotation === undefined ? (k: string) => k : (k: string) => `${k}@${Math.floor((Date.now() - began) / rotation)}`;
   try {
     const loops: Array<Promise<void>> = [];
     for (let i = 0; i < opts.clients; i++) {
       const etcd = makeClient(opts.endpoints, opTimeoutMs);
       etcds.push(etcd);
       const seed = Math.floor(rng() * 2 ** 32);
-      const client = new Client(i, i, opts.clients, etcd, history, mulberry32(seed), { keys: opts.keys, opTimeoutMs, weights });
+      const client = new Client(i, i, opts.clients, etcd, history, mulberry32(seed), { keys: opts.keys, opTimeoutMs, weights, keyOf, serializable: opts.serializableReads ?? false });
       loops.push(
         (async () => {
           while (Date.now() < until && !opts.signal?.aborted) {
             const outcome = await client.step();
             // After an error (often instant: no connection) back off instead of spinning.
-            await new Promise((r) => (outcome === 'ok' ? setImmediate(r) : setTimeout(r, 20)));
+            const pause = outcome === 'ok' ? (opts.pauseMs ?? 0) : Math.max(20, opts.pauseMs ?? 0);
+            await new Promise((r) => (pause === 0 ? setImmediate(r) : setTimeout(r, pause)));
           }
         })(),
       );
