@@ -13,6 +13,7 @@ import { checkHistory, type CheckResult } from './linearizability';
 import { makeSchedule, NO_LEADER_NOTE, runSchedule, type FaultEvent, type InjectedFault, type ScheduleOptions } from './nemesis';
 import { buildReport, formatReport, reportHtml, type RunReport } from './report';
 import { finalReads, makeClient, runWorkload } from './workload';
+import { committedHistory, WatchCheck, type WatchCheckResult } from './watch-check';
 
 export interface ChaosOptions {
   durationMs: number;
@@ -50,6 +51,8 @@ export interface ChaosResult {
   convergence: Convergence;
   /** Acknowledged writes that a final read proves missing (the checker sees them too; this names them). */
   lostWrites: string[];
+  /** Watchers on every member against the committed history of the workload's keys. */
+  watch: WatchCheckResult;
   finalWriteOk: boolean;
   unexpectedExits: UnexpectedExit[];
   text: string;
@@ -138,6 +141,35 @@ function currentFault(events: readonly FaultEvent[], elapsed: number): string {
   return active.length === 0 ? 'none' : active.map((e) => `${e.fault.kind} #${e.fault.id}`).join(', ');
 }
 
+/** The workload's keys all start with this (see runWorkload's keys below). */
+const WATCH_PREFIX = 'r/';
+
+/**
+ * After healing: reads the committed history of the workload's keys from one
+ * member and compares every member's watcher with it (bounded waits throughout).
+ */
+async function checkWatches(wc: WatchCheck, endpoints: string[], from: number, convergedAt: string | null, log: (l: string) => void): Promise<WatchCheckResult> {
+  try {
+    if (convergedAt === null) return { ok: false, problems: ['the cluster never converged, so there is no committed history to compare'], eventsChecked: 0 };
+    // A last write under the prefix marks the end: every watcher must reach its revision.
+    const client = makeClient(endpoints, 5000);
+    let until: number;
+    try {
+      until = Number((await client.put(`${WATCH_PREFIX}~end`).value('end').exec()).header.revision);
+    } finally {
+      client.close();
+    }
+    const endpoint = endpoints[0]!;
+    const committed = await committedHistory(endpoint, WATCH_PREFIX, from, until, 60_000);
+    if (!(await wc.waitCaughtUp(until, 60_000))) log('chaos: some watchers had not caught up after 60 s; comparing what they received');
+    return wc.compare(committed);
+  } catch (e) {
+    return { ok: false, problems: [`watch check failed: ${(e as Error).message}`], eventsChecked: 0 };
+  } finally {
+    await wc.stop();
+  }
+}
+
 export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
   const log = opts.log ?? ((l: string) => console.log(l));
   fs.mkdirSync(opts.outDir, { recursive: true });
@@ -155,6 +187,12 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
     const leader = await cluster.waitForLeader(30_000);
     if (leader === null || !(await finalWrite(cluster.endpoints, 30_000))) throw new Error('cluster never became writable before the run');
     log(`chaos: cluster up, leader ${leader}`);
+
+    // A watcher on every member from the next revision on: each must end up with
+    // exactly the committed sequence of revisions for every key, across the faults.
+    const watchFrom = Number((await cluster.revisionOf(cluster.members()[0]!, 5000)) ?? 0n) + 1;
+    const endpointsByMember = Object.fromEntries(cluster.members().map((n, i) => [n, cluster.endpoints[i]!]));
+    const watchCheck = await WatchCheck.start(endpointsByMember, WATCH_PREFIX, watchFrom);
 
     const events = makeSchedule(opts.seed, opts.durationMs, cluster.members(), opts.schedule);
     const history = new History();
@@ -187,6 +225,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
 
     const finalWriteOk = await finalWrite(cluster.endpoints, 30_000);
     const convergence = await checkConvergence(cluster, 30_000);
+    const watch = await checkWatches(watchCheck, cluster.endpoints, watchFrom, convergence.revision, log);
     const usedKeys = [...new Set(history.operations().map((o) => o.key))].sort();
     const finals = await finalReads(cluster.endpoints, usedKeys, history);
     const ops = history.operations();
@@ -199,7 +238,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
     const exits = cluster.unexpectedExits;
     const crashes = exits.filter((e) => e.signal === null && e.code !== 0);
     const passed =
-      report.verdict === 'ok' && lostWrites.length === 0 && convergence.converged && finalWriteOk && finals.every((f) => f.outcome === 'ok') && crashes.length === 0;
+      report.verdict === 'ok' && lostWrites.length === 0 && convergence.converged && finalWriteOk && finals.every((f) => f.outcome === 'ok') && crashes.length === 0 && watch.ok;
     const text = [
       `seed ${opts.seed}, ${opts.members} members, ${(opts.durationMs / 1000).toFixed(0)} s`,
       formatReport(report),
@@ -207,6 +246,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
       `lost acknowledged writes: ${lostWrites.length}`,
       ...lostWrites.slice(0, 20).map((l) => `  ${l}`),
       `convergence: ${convergence.converged ? 'ok' : 'FAILED'} at revision ${convergence.revision ?? '-'}`,
+      `watchers on every member: ${watch.ok ? 'ok' : 'FAILED'}, ${watch.eventsChecked} events checked against the committed history`,
+      ...watch.problems.slice(0, 20).map((p) => `  ${p}`),
       ...Object.entries(convergence.members).map(([n, s]) => `  ${n}: ${s}`),
       `leader-kill recovery samples (ms): ${report.recovery.samplesMs.map((s) => s.toFixed(0)).join(', ') || '-'}` +
         ` (kill-leader faults that found no leader, left out: ${faults.filter((f) => f.kind === 'kill-leader' && f.note === NO_LEADER_NOTE).length})`,
@@ -222,7 +263,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
     fs.writeFileSync(path.join(opts.outDir, 'report.html'), reportHtml(report, ops, faults, `etcd-ts chaos run, seed ${opts.seed}`));
     log(text);
     log(`chaos: report in ${path.join(opts.outDir, 'report.html')}`);
-    return { report, check, faults, ops, convergence, lostWrites, finalWriteOk, unexpectedExits: exits, text, outDir: opts.outDir, passed };
+    return { report, check, faults, ops, convergence, lostWrites, watch, finalWriteOk, unexpectedExits: exits, text, outDir: opts.outDir, passed };
   } finally {
     await cluster.stop();
   }

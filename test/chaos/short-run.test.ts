@@ -36,6 +36,9 @@ describe('chaos: short run against a real cluster', () => {
     expect(result.report.verdict, summary).toBe('ok');
     expect(result.lostWrites, summary).toEqual([]);
     expect(result.convergence.converged, summary).toBe(true);
+    // Watchers on every member saw, key by key, exactly the committed revisions.
+    expect(result.watch.problems, summary).toEqual([]);
+    expect(result.watch.eventsChecked, summary).toBeGreaterThan(0);
     expect(result.finalWriteOk, summary).toBe(true);
     expect(result.unexpectedExits.filter((e) => e.signal === null && e.code !== 0), summary).toEqual([]);
     expect(result.passed, summary).toBe(true);
