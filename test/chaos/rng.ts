@@ -3,16 +3,8 @@
 
 export type Rng = () => number;
 
-export function mulberry32(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The project's one seeded generator (mulberry32), shared with the Raft core. */
+export { mulberry32 } from '../../src/raft/prng';
 
 /** Integer in [lo, hi]. */
 export function randInt(rng: Rng, lo: number, hi: number): number {
