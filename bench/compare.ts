@@ -14,6 +14,7 @@ import { runLoad, type LoadResult } from './loadgen';
 import { machineInfo } from './machine';
 import { writeReport } from './report';
 import type { BenchReport, SystemRun } from './results';
+import { runWatchLoad } from './watch-load';
 import { formatText, buildRows, fmtCount, fmtMs } from './table';
 import { RANGE_PREFIX, type ClientKind } from './task';
 import { POPULATE_KEYS, QUICK_DIVISOR, RANGE_KEYS, TARGETS, selectWorkloads, type Workload } from './workloads';
@@ -140,6 +141,16 @@ async function measure(cluster: Cluster, run: SystemRun, workloads: Workload[], 
       } catch (err) {
         progress(`${phase}: failed: ${(err as Error).message}`); // e.g. a connection never came up
       }
+    }
+  }
+  if (!f.only || f.only.split(',').includes('watch')) {
+    try {
+      const endpoints = cluster.endpoints.map((e) => e.replace(/^https?:\/\//, ''));
+      const r = await runWatchLoad(endpoints, { watchers: 1000, writers: 100, putsPerWriter: f.quick ? 5 : 20 });
+      run.watch = r;
+      progress(`${system} watch: ${fmtCount(r.eventsPerSec)} events/s to ${r.watchers} watchers (${r.delivered}/${r.expected}), lag p50 ${r.lagP50Ms.toFixed(1)} ms, p99 ${r.lagP99Ms.toFixed(1)} ms`);
+    } catch (err) {
+      progress(`${system} watch: failed: ${(err as Error).message}`);
     }
   }
 }

@@ -4,6 +4,7 @@
 import type { MemoryUse, SystemName } from './cluster';
 import type { LoadResult } from './loadgen';
 import type { Target } from './workloads';
+import type { WatchResult } from './watch-load';
 
 export interface SystemRun {
   system: SystemName;
@@ -16,6 +17,8 @@ export interface SystemRun {
   memoryAtKeys?: { keys: number; members: (MemoryUse | null)[] };
   /** VmHWM/VmRSS of each member at the end of the run. */
   peak: (MemoryUse | null)[];
+  /** The watch load: 1,000 watchers on one prefix while 100 clients write. */
+  watch?: WatchResult;
 }
 
 export interface MachineInfo {

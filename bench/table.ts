@@ -76,6 +76,13 @@ export function buildRows(report: BenchReport): string[][] {
       rows.push(['', label, side(ets, 'leader'), side(etcd, 'leader'), DASH, side(ets, 'all'), side(etcd, 'all'), DASH]);
     }
   }
+  if (ets?.watch || etcd?.watch) {
+    const w = ets?.watch ?? etcd?.watch;
+    const title = `watch (${w!.watchers} watchers, ${w!.writers} writers)`;
+    rows.push([title, 'events/s', ...cells(ets?.watch?.eventsPerSec, etcd?.watch?.eventsPerSec, { fmt: fmtCount, higherIsBetter: true }), '', '', '']);
+    rows.push(['', 'lag p50 ms', ...cells(ets?.watch?.lagP50Ms, etcd?.watch?.lagP50Ms, { fmt: fmtMs, higherIsBetter: false }), '', '', '']);
+    rows.push(['', 'lag p99 ms', ...cells(ets?.watch?.lagP99Ms, etcd?.watch?.lagP99Ms, { fmt: fmtMs, higherIsBetter: false }), '', '', '']);
+  }
   const memRows = (title: string, get: (s: SystemRun | undefined) => (number | undefined)[]): void => {
     const a = get(ets);
     const b = get(etcd);

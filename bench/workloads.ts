@@ -43,7 +43,8 @@ export const TARGETS: Target[] = ['leader', 'all'];
 export function selectWorkloads(only: string | undefined): Workload[] {
   if (!only) return WORKLOADS;
   const names = only.split(',').map((s) => s.trim()).filter(Boolean);
-  const unknown = names.filter((n) => n !== 'memory' && !WORKLOADS.some((w) => w.name === n));
-  if (unknown.length) throw new Error(`unknown workload(s) ${unknown.join(', ')}; known: ${WORKLOADS.map((w) => w.name).join(', ')}, memory`);
+  // "memory" and "watch" are rows of their own, not request workloads.
+  const unknown = names.filter((n) => n !== 'memory' && n !== 'watch' && !WORKLOADS.some((w) => w.name === n));
+  if (unknown.length) throw new Error(`unknown workload(s) ${unknown.join(', ')}; known: ${WORKLOADS.map((w) => w.name).join(', ')}, memory, watch`);
   return WORKLOADS.filter((w) => names.includes(w.name));
 }
