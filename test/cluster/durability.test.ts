@@ -67,8 +67,21 @@ describe('durability', () => {
     // More than the 5000 entries kept behind a snapshot, so the leader must send one.
     const kv = kvClient(c.endpoints[lead]!);
     const batch = 50;
+    // Each put is idempotent (fixed key and value), so one that a loaded machine
+    // times out (an election can start under load) is simply retried.
+    const put = async (n: number): Promise<void> => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await call(kv, 'Put', { key: Buffer.from(`s/${n}`), value: Buffer.from(String(n)) }, 10_000);
+          return;
+        } catch (e) {
+          if (attempt >= 5) throw e;
+          await new Promise((r) => setTimeout(r, 500));
+        }
+      }
+    };
     for (let i = 0; i < 5600; i += batch) {
-      await Promise.all(Array.from({ length: batch }, (_, j) => call(kv, 'Put', { key: Buffer.from(`s/${i + j}`), value: Buffer.from(String(i + j)) }, 10_000)));
+      await Promise.all(Array.from({ length: batch }, (_, j) => put(i + j)));
     }
     c.restart(behind);
     await waitHealthy(c.endpoints);
