@@ -13,11 +13,7 @@ import {
   META_CONSISTENT_INDEX,
   META_REV,
   decodeNumber,
-  decodeRecord,
   encodeNumber,
-  recordKeyString,
-  revKeyMain,
-  revKeySub,
 } from './codec';
 import { physicalCompact } from './compactor';
 import { eventsFrom, type EventsFromOptions, type EventsPage } from './feed';
@@ -41,7 +37,8 @@ import type {
   WriteResponse,
 } from './types';
 import { WriteTxn } from './writer';
-import { AUX_LOWER, AUX_UPPER, auxKey, auxName } from './aux';
+import { auxKey } from './aux';
+import { readAuxRecords, rebuildKeyIndex } from './load';
 
 export interface MvccStoreOptions {
   /** Lease lookup for Put with a lease; absent = every lease exists (until the lessor is wired in). */
@@ -51,9 +48,6 @@ export interface MvccStoreOptions {
 }
 
 export type ChangeListener = (batch: ChangeBatch) => void;
-
-/** Records per LevelDB round trip when rebuilding the index (fewer trips, faster open). */
-const LOAD_CHUNK = 10_000;
 
 interface CompactWaiter {
   rev: number;
@@ -356,58 +350,9 @@ export class MvccStore {
     this.ci = decodeNumber(await db.get(META_CONSISTENT_INDEX), 0);
     this.compactRevision = decodeNumber(await db.get(META_COMPACT), -1);
     this.compactDone = decodeNumber(await db.get(META_COMPACT_DONE), -1);
-    let rev = decodeNumber(await db.get(META_REV), 1);
     this.aux.clear();
-    const auxIt = db.iterator({ gte: AUX_LOWER, lt: AUX_UPPER });
-    try {
-      for (let chunk = await auxIt.nextv(1000); chunk.length > 0; chunk = await auxIt.nextv(1000)) {
-        for (const [k, v] of chunk) this.aux.set(auxName(k), v);
-      }
-    } finally {
-      await auxIt.close();
-    }
-    let size = 0;
-    const it = this.backend.diskIterator();
-    try {
-      for (;;) {
-        const chunk = await it.nextv(LOAD_CHUNK);
-        if (chunk.length === 0) break;
-        for (const [k, v] of chunk) {
-          const main = revKeyMain(k);
-          const sub = revKeySub(k);
-          const e = this.index.getOrCreateUnsorted(recordKeyString(v));
-          size += k.length + v.length;
-          if (main > rev) rev = main;
-          // Only the newest version of a key needs decoding: park its raw
-          // record in `value` (marked by createRevision -1) and decode once at the end.
-          if (v[0] === 1) {
-            e.addRev(main, -sub - 1);
-            e.value = null;
-            e.createRevision = 0;
-          } else {
-            e.addRev(main, sub);
-            e.value = v;
-            e.createRevision = -1;
-          }
-        }
-      }
-    } finally {
-      await it.close();
-    }
-    // Liveness is already right (parked raw record vs null), so counts are too.
-    this.index.rebuildSorted();
-    for (const e of this.index.entries()) {
-      if (e.createRevision !== -1) {
-        e.version = 0;
-        e.lease = 0n;
-        continue;
-      }
-      const r = decodeRecord(e.value!);
-      e.value = r.value;
-      e.createRevision = r.createRevision;
-      e.version = r.version;
-      e.lease = r.lease;
-    }
+    for (const [name, value] of await readAuxRecords(db)) this.aux.set(name, value);
+    const { rev, size } = await rebuildKeyIndex(this.index, this.backend, decodeNumber(await db.get(META_REV), 1));
     this.backend.size = size;
     this.currentRev = rev;
     this.persistedRev = rev;
