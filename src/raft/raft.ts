@@ -14,6 +14,7 @@ import { ReadOnly } from './read_only';
 import { bcastAppend } from './replicate';
 import { stepCandidate, stepFollower } from './step_follower';
 import { stepLeader } from './step_leader';
+import { stepVoteRequest } from './step_vote';
 import { ProgressTracker } from './tracker';
 import {
   ConfChange,
@@ -376,28 +377,8 @@ export class Raft {
         }
         return;
       case MessageType.Vote:
-      case MessageType.PreVote: {
-        const canVote =
-          this.vote === m.from ||
-          (this.vote === NONE && this.lead === NONE) ||
-          (m.type === MessageType.PreVote && m.term > this.term);
-        // The election restriction: only a candidate whose log is at least as up to date as ours.
-        if (canVote && this.raftLog.isUpToDate(m.index, m.logTerm)) {
-          const r = newMessage(voteRespType(m.type), m.from);
-          r.term = m.term;
-          this.send(r);
-          if (m.type === MessageType.Vote) {
-            this.electionElapsed = 0;
-            this.vote = m.from;
-          }
-        } else {
-          const r = newMessage(voteRespType(m.type), m.from);
-          r.term = this.term;
-          r.reject = true;
-          this.send(r);
-        }
-        return;
-      }
+      case MessageType.PreVote:
+        return stepVoteRequest(this, m);
       default:
         switch (this.state) {
           case StateType.Leader:
@@ -409,8 +390,6 @@ export class Raft {
         }
     }
   }
-
-
 }
 
 /** An encoded empty ConfChange: "leave the joint configuration". */
