@@ -137,6 +137,22 @@ export class RawNode {
     this.raft.step(newMessage(MessageType.Unreachable, NONE, id));
   }
 
+  /**
+   * The stream from `leader` broke (its process most likely died). As etcd's
+   * MsgForgetLeader, a follower forgets it: with check-quorum it would otherwise
+   * refuse every pre-vote for an election timeout, defending a leader it has
+   * reason to think dead. It also counts its election timeout as already spent,
+   * so it campaigns after the random part only. Safety never rests on timing: if
+   * the leader lives, its next heartbeat makes it our leader again, and members
+   * still hearing from it refuse our pre-vote, so it is not disrupted.
+   */
+  forgetLeader(leader: NodeId): void {
+    const r = this.raft;
+    if (leader === NONE || r.state !== StateType.Follower || r.lead !== leader) return;
+    r.lead = NONE;
+    r.electionElapsed = Math.max(r.electionElapsed, r.cfg.electionTick);
+  }
+
   /** The transport finished (ok) or failed to send a snapshot to `id`. */
   reportSnapshot(id: NodeId, ok: boolean): void {
     const m = newMessage(MessageType.SnapStatus, NONE, id);

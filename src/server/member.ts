@@ -26,6 +26,7 @@ import type { MvccStore } from '../mvcc/store';
 import { Applier } from './applier';
 import { EtcdServer } from './etcd-server';
 import type { Membership } from './membership';
+import { tickConfig } from './ticks';
 import { RaftDriver } from './raft-driver';
 import { ReadIndexBatcher } from './read-index';
 import { openMemberState } from './storage-open';
@@ -64,11 +65,11 @@ export class Member {
     const { memberId, clusterId, membership, store, storage } = state;
     const log = this.logger.child({ memberId });
 
-    const electionTick = Math.max(2, Math.round(cfg.electionMs / cfg.heartbeatMs));
+    const ticks = tickConfig(cfg.heartbeatMs, cfg.electionMs);
     const node = new RawNode({
       id: memberId,
-      electionTick,
-      heartbeatTick: 1,
+      electionTick: ticks.electionTick,
+      heartbeatTick: ticks.heartbeatTick,
       storage,
       // Raft re-delivers everything after its snapshot: the store skips what it
       // already holds, and conf changes rebuild Raft's own configuration.
@@ -103,8 +104,7 @@ export class Member {
     const applier = new Applier(node, store, membership, waits, log, lessor);
     let leaseServer: LeaseServer;
     driver = this.driver = new RaftDriver(node, storage, state.wal, this.transport, store, membership, applier, {
-      heartbeatMs: cfg.heartbeatMs,
-      electionTick,
+      ticks,
       snapshotCount: cfg.snapshotCount,
       logger: log,
       hooks: {

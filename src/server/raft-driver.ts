@@ -15,6 +15,7 @@ import type { MvccStore } from '../mvcc/store';
 import type { Applier } from './applier';
 import type { Membership, MemberInfo } from './membership';
 import { decode, encode } from './codec';
+import type { TickConfig } from './ticks';
 
 /** Entries kept behind a snapshot so a briefly slow follower catches up from the log (etcd's 5000). */
 export const SNAPSHOT_CATCH_UP_ENTRIES = 5000;
@@ -69,7 +70,7 @@ export class RaftDriver {
     private readonly store: MvccStore,
     private readonly membership: Membership,
     private readonly applier: Applier,
-    private readonly opts: { heartbeatMs: number; electionTick: number; snapshotCount: number; logger: Logger; hooks: DriverHooks },
+    private readonly opts: { ticks: TickConfig; snapshotCount: number; logger: Logger; hooks: DriverHooks },
   ) {
     const snap = storage.snapshot();
     this.snapshotIndex = snap.metadata.index;
@@ -82,6 +83,14 @@ export class RaftDriver {
       this.node.reportUnreachable(peer);
       this.schedule();
     });
+    // A leader that crashed closes its stream at once; its followers need not
+    // wait out a whole election timeout to believe it (see RawNode.forgetLeader).
+    transport.onPeerStreamLost((peer) => {
+      if (peer !== this.lead || this.isLeader) return;
+      this.opts.logger.info({ leader: peer }, "leader's stream closed; forgetting it");
+      this.node.forgetLeader(peer);
+      this.schedule();
+    });
     transport.onSnapshotStatus((peer, ok) => {
       this.node.reportSnapshot(peer, ok);
       this.schedule();
@@ -92,13 +101,14 @@ export class RaftDriver {
     // As etcd does at boot: skip most of the first election timeout, so a fresh
     // cluster (or a lone member) elects a leader in about one tick rather than one
     // election timeout. Pre-vote keeps a restarted member from disrupting a leader.
-    const ticks = this.opts.electionTick - (this.membership.list().length > 1 ? 2 : 1);
-    for (let i = 0; i < ticks; i++) this.node.tick();
-    // One Raft tick per heartbeat interval, as etcd: heartbeatTick 1, electionTick = election / heartbeat.
+    const { electionTick, heartbeatTick, tickMs } = this.opts.ticks;
+    const skip = electionTick - (this.membership.list().length > 1 ? 2 : 1) * heartbeatTick;
+    for (let i = 0; i < skip; i++) this.node.tick();
+    // Several ticks per heartbeat interval (see ticks.ts): same timings as etcd, finer randomization.
     this.ticker = setInterval(() => {
       this.node.tick();
       this.schedule();
-    }, this.opts.heartbeatMs);
+    }, tickMs);
     this.schedule();
   }
 

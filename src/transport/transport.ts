@@ -61,6 +61,7 @@ export class Transport {
   private unreachableHandler: PeerHandler = () => {};
   private snapshotHandler: SnapshotStatusHandler = () => {};
   private rejectedHandler: RejectedHandler = () => {};
+  private streamLostHandler: PeerHandler = () => {};
   private stopped = false;
   /** Messages received, for tests and metrics. */
   readonly received = { frames: 0, messages: 0, snapshots: 0, rejectedConnections: 0 };
@@ -93,6 +94,10 @@ export class Transport {
   /** Outcome of a MsgSnap transfer: raft.reportSnapshot(peer, ok ? Finish : Failure). */
   onSnapshotStatus(handler: SnapshotStatusHandler): void {
     this.snapshotHandler = handler;
+  }
+  /** A peer's message stream into this member closed (the peer stopped, crashed, or the link broke). */
+  onPeerStreamLost(handler: PeerHandler): void {
+    this.streamLostHandler = handler;
   }
   /** A peer refused our handshake (e.g. 'member removed': this member should stop). */
   onRejected(handler: RejectedHandler): void {
@@ -250,7 +255,10 @@ export class Transport {
     });
     sock.on('timeout', () => sock.destroy());
     sock.on('error', () => {}); // 'close' follows; the dialler logs and retries
-    sock.on('close', () => this.inbound.delete(sock));
+    sock.on('close', () => {
+      this.inbound.delete(sock);
+      if (!this.stopped && hello?.kind === ConnKind.Stream) this.streamLostHandler(hello.from);
+    });
   }
 
   /** Checks a handshake; answers HelloOk or Reject. Returns the hello if accepted. */

@@ -2,7 +2,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { CAMPAIGN_TRANSFER } from '../../src/raft/raft';
-import { MessageType, StateType } from '../../src/raft/types';
+import { MessageType, NONE, StateType } from '../../src/raft/types';
 import { newMessage } from '../../src/raft/util';
 import { TestCluster } from './helpers';
 
@@ -204,6 +204,45 @@ describe('pre-vote and check-quorum (thesis §9.6)', () => {
     r.step(m);
     expect(r.term).toBe(term + 1);
     expect(r.msgs.pop()!.reject).toBe(false);
+  });
+
+  it('forgetLeader: followers of a dead leader grant pre-votes at once and campaign within the random part of their timeout', () => {
+    const c = new TestCluster(ids, { preVote: true, checkQuorum: true });
+    c.stabilize();
+    c.elect('1');
+    const term = c.node('1').raft.term;
+    c.isolate('1'); // as good as dead
+    for (const id of ['2', '3']) c.node(id).forgetLeader('1');
+    expect(c.node('2').raft.lead).toBe(NONE);
+    // Without forgetting, the first campaign would need at least 10 ticks (electionTick).
+    let ticks = 0;
+    while (c.leaders().filter((l) => l !== '1').length === 0 && ticks < 10) {
+      for (const id of ['2', '3']) c.tick(id);
+      c.stabilize();
+      ticks++;
+    }
+    const newLeader = c.leaders().find((l) => l !== '1');
+    expect(newLeader).toBeDefined();
+    expect(ticks).toBeLessThan(10);
+    expect(c.node(newLeader!).raft.term).toBe(term + 1);
+  });
+
+  it('forgetLeader: one follower forgetting a live leader does not disrupt it', () => {
+    const c = new TestCluster(ids, { preVote: true, checkQuorum: true });
+    c.stabilize();
+    c.elect('1');
+    const term = c.node('1').raft.term;
+    c.node('2').forgetLeader('1');
+    // Only a leader it believes in is forgotten; a candidate or another id is left alone.
+    c.node('3').forgetLeader('2');
+    expect(c.node('3').raft.lead).toBe('1');
+    for (let i = 0; i < 30; i++) {
+      for (const id of ids) c.tick(id);
+      c.stabilize();
+    }
+    expect(c.node('1').raft.state).toBe(StateType.Leader);
+    expect(c.node('1').raft.term).toBe(term);
+    expect(c.node('2').raft.lead).toBe('1');
   });
 
   it('learners and removed members never campaign', () => {

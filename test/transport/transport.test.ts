@@ -42,6 +42,20 @@ describe('transport', () => {
     expect(a.t.activeSince('b')).toBeInstanceOf(Date);
   });
 
+  it("reports a peer's message stream closing (the peer stopped), and only a stream's", async () => {
+    const b = await startTransport({ selfId: 'b', clusterId: CLUSTER });
+    const a = await startTransport({ selfId: 'a', clusterId: CLUSTER });
+    const lost: string[] = [];
+    b.t.onPeerStreamLost((p) => lost.push(p));
+    b.t.addPeer('a', [a.url]);
+    a.t.addPeer('b', [b.url]);
+    await waitFor(() => a.t.activeSince('b') !== undefined, 'stream active');
+    expect(lost).toEqual([]);
+    await a.t.stop();
+    await waitFor(() => lost.length > 0, 'stream lost');
+    expect(lost).toEqual(['a']);
+  });
+
   it('batches many messages into few frames', async () => {
     const b = await startTransport({ selfId: 'b', clusterId: CLUSTER });
     const a = await startTransport({ selfId: 'a', clusterId: CLUSTER, maxQueueMessages: 10_000 });

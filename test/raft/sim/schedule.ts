@@ -26,6 +26,9 @@ function pick<T>(rand: Rand, xs: readonly T[]): T {
 
 export function runSchedule(seed: number): ScheduleResult {
   const rand = mulberry32(seed);
+  // Faults added later draw from their own stream, so each seed keeps the schedule
+  // it always had (and the seeds quoted for planted bugs stay meaningful).
+  const rand2 = mulberry32(seed ^ 0x5bd1e995);
   // A third of the schedules are "churn": leaders often die right after persisting and
   // before sending, one entry per append. That is what builds Raft figure 8 (entries of
   // several terms at one index, on different minorities).
@@ -120,6 +123,12 @@ export function runSchedule(seed: number): ScheduleResult {
       if (m) c.compact(m, randInt(rand, 4));
     }
     if (confChanges && rand() < 0.03) confChange(c, rand, size, spares, removed);
+    if (rand2() < 0.03) {
+      // A member's transport says its leader's stream closed: sometimes the leader
+      // is really gone, sometimes it was a blip and the leader lives on.
+      const m = c.alive().length ? pick(rand2, c.alive()) : undefined;
+      if (m) m.rn!.forgetLeader(m.rn!.raft.lead);
+    }
     if (rand() < 0.01) {
       // Leadership transfer to a random voter (it may be down, lagging or cut off).
       const l = c.leader();
