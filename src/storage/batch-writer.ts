@@ -11,29 +11,47 @@ export interface BatchTarget {
 
 /** abstract-level's chained batch on the root database. */
 interface ChainedBatch {
-  put(key: Buffer, value: Buffer, options: { sublevel: unknown }): unknown;
-  del(key: Buffer, options: { sublevel: unknown }): unknown;
+  put(key: Buffer, value: Buffer): unknown;
+  del(key: Buffer): unknown;
   write(options: { sync?: boolean }): Promise<void>;
+}
+
+/** What a sublevel exposes of itself and its root. */
+interface SublevelLike {
+  prefix?: unknown;
+  db?: { batch?: unknown; keyEncoding?: () => { name: string }; valueEncoding?: () => { name: string } };
 }
 
 export type BatchWriter = (ops: BatchOp[], sync: boolean) => Promise<void>;
 
 /**
- * For a real sublevel, write through a chained batch on its root database with
- * the `sublevel` option: measured 2-5x cheaper per operation than the array form
- * of sublevel.batch() (fewer per-operation copies and checks in abstract-level).
+ * For a real sublevel of a database with buffer keys and values, write through
+ * a chained batch on the root with the sublevel's prefix already on each key.
+ * abstract-level's own routes (sublevel.batch([...]) or the `sublevel` option
+ * of a root batch) re-encode and re-prefix every key through several layers:
+ * measured 14 µs of CPU per 300-byte put against 5.5 µs this way, and a member
+ * makes two or three puts per client write (WAL entry, store record, meta).
  * Anything else gets its own batch().
  */
 export function makeBatchWriter(db: BatchTarget): BatchWriter {
-  const root = (db as { db?: { batch?: unknown } }).db;
-  if (root && root !== (db as unknown) && typeof root.batch === 'function') {
+  const sub = db as BatchTarget & SublevelLike;
+  const root = sub.db;
+  const direct =
+    root !== undefined &&
+    root !== (db as unknown) &&
+    typeof root.batch === 'function' &&
+    typeof sub.prefix === 'string' &&
+    root.keyEncoding?.().name === 'buffer' &&
+    root.valueEncoding?.().name === 'buffer';
+  if (direct) {
+    const prefix = Buffer.from(sub.prefix as string, 'utf8');
     const newBatch = root.batch as (this: unknown) => ChainedBatch;
     return (ops, sync) => {
       const b = newBatch.call(root);
-      const opt = { sublevel: db };
       for (const op of ops) {
-        if (op.type === 'put') b.put(op.key, op.value, opt);
-        else b.del(op.key, opt);
+        const key = Buffer.concat([prefix, op.key], prefix.length + op.key.length);
+        if (op.type === 'put') b.put(key, op.value);
+        else b.del(key);
       }
       return b.write({ sync });
     };

@@ -1,0 +1,64 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Level } from 'level';
+import { afterEach, describe, expect, it } from 'vitest';
+import { makeBatchWriter } from '../../src/storage/batch-writer';
+
+const dirs: string[] = [];
+const dbs: Level<Buffer, Buffer>[] = [];
+afterEach(async () => {
+  for (const db of dbs.splice(0)) await db.close();
+  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+});
+
+async function open(encoding: 'buffer' | 'utf8' = 'buffer'): Promise<Level<Buffer, Buffer>> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'etcd-ts-bw-'));
+  dirs.push(dir);
+  const db = new Level<Buffer, Buffer>(dir, { keyEncoding: encoding as 'buffer', valueEncoding: encoding as 'buffer' });
+  await db.open();
+  dbs.push(db);
+  return db;
+}
+
+const b = (s: string | number[]): Buffer => (typeof s === 'string' ? Buffer.from(s) : Buffer.from(s));
+
+describe('makeBatchWriter', () => {
+  it('writes puts and deletes that the sublevel (and only it) reads back, binary keys included', async () => {
+    const db = await open();
+    const wal = db.sublevel<Buffer, Buffer>('wal', { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+    const mvcc = db.sublevel<Buffer, Buffer>('mvcc', { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+    const write = makeBatchWriter(wal);
+    const bin = b([0, 255, 0x21, 0x7e, 1]);
+    await write(
+      [
+        { type: 'put', key: b('a'), value: b('1') },
+        { type: 'put', key: bin, value: b([9, 9]) },
+        { type: 'put', key: b('gone'), value: b('x') },
+      ],
+      false,
+    );
+    await write([{ type: 'del', key: b('gone') }], true);
+    expect(await wal.get(b('a'))).toEqual(b('1'));
+    expect(await wal.get(bin)).toEqual(b([9, 9]));
+    expect(await wal.get(b('gone'))).toBeUndefined();
+    expect(await mvcc.get(b('a'))).toBeUndefined();
+    const keys: Buffer[] = [];
+    for await (const k of wal.keys()) keys.push(k);
+    expect(keys).toEqual([bin, b("a")]);
+    // The root sees the keys under the sublevel's prefix, as abstract-level itself writes them.
+    expect(await db.get(Buffer.concat([b('!wal!'), b('a')]))).toEqual(b('1'));
+  });
+
+  it('handles nested sublevels and falls back to sublevel.batch() for other encodings', async () => {
+    const db = await open();
+    const nested = db.sublevel<Buffer, Buffer>('a', { keyEncoding: 'buffer', valueEncoding: 'buffer' }).sublevel<Buffer, Buffer>('b', { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+    await makeBatchWriter(nested)([{ type: 'put', key: b('k'), value: b('v') }], false);
+    expect(await nested.get(b('k'))).toEqual(b('v'));
+
+    const textDb = await open('utf8');
+    const sub = textDb.sublevel<Buffer, Buffer>('s', { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+    await makeBatchWriter(sub)([{ type: 'put', key: b([0, 200]), value: b('v') }], false);
+    expect(await sub.get(b([0, 200]))).toEqual(b('v'));
+  });
+});
