@@ -6,6 +6,7 @@ import { buildConfig, MemberConfig } from './config';
 import { usage } from './flags';
 import { createLogger } from '../log';
 import { Member } from '../server/member';
+import { tuneGc } from './gc-tuning';
 import { ETCD_API_VERSION, VERSION } from '../version';
 
 export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): MemberConfig | 'help' | 'version' {
@@ -35,6 +36,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   }
 
   const logger = createLogger(config.name, config.logLevel);
+  tuneGc();
   const member = new Member(config, logger);
   // A failed WAL or store write leaves the member unable to keep its promises: stop
   // serving at once, as etcd does, rather than answering from state it cannot persist.
