@@ -202,7 +202,7 @@ export class RaftDriver {
     const later: Message[] = [];
     const now: Message[] = [];
     for (const m of rd.messages) (this.isLeader && canSendBeforePersist(m) && m.type !== MessageType.Snap ? now : later).push(m);
-    if (now.length > 0) this.transport.send(now);
+    if (now.length > 0) this.transport.send(now, true);
 
     if (rd.snapshot) await this.installSnapshot(rd.snapshot);
 
@@ -305,7 +305,7 @@ export class RaftDriver {
       this.transport.send([{ ...m, snapshot: { metadata: m.snapshot.metadata, data: encode(image) } }]);
       this.opts.logger.info({ to: m.to, index: m.snapshot.metadata.index }, 'sending snapshot');
     }
-    if (plain.length > 0) this.transport.send(plain);
+    if (plain.length > 0) this.transport.send(plain, true);
   }
 
   /** Every --snapshot-count applied entries: record a snapshot and drop the log below it. */

@@ -167,7 +167,8 @@ export class Transport {
   }
 
   /** Queues messages for their peers; never blocks and never throws for a down peer. */
-  send(messages: readonly Message[]): void {
+  /** Queues messages for their peers; with `now`, writes them in this turn (see PeerStream.flushNow). */
+  send(messages: readonly Message[], now = false): void {
     for (const m of messages) {
       const p = this.peers.get(m.to);
       if (!p) {
@@ -177,6 +178,7 @@ export class Transport {
       if (m.type === MessageType.Snap) this.startSnapshot(m.to, p, m);
       else p.stream.send(m);
     }
+    if (now) for (const m of messages) this.peers.get(m.to)?.stream.flushNow();
   }
 
   private startSnapshot(id: NodeId, p: Peer, m: Message): void {

@@ -56,6 +56,23 @@ describe('transport', () => {
     expect(lost).toEqual(['a']);
   });
 
+  it('writes at once when asked (now = true), and on the next turn otherwise', async () => {
+    const b = await startTransport({ selfId: 'b', clusterId: CLUSTER });
+    const a = await startTransport({ selfId: 'a', clusterId: CLUSTER });
+    let n = 0;
+    b.t.onMessage(() => n++);
+    b.t.addPeer('a', [a.url]);
+    a.t.addPeer('b', [b.url]);
+    await waitFor(() => a.t.activeSince('b') !== undefined, 'stream active');
+    a.t.send([msg('a', 'b', 1), msg('a', 'b', 2)]);
+    expect(a.t.peerStats('b')!.framesSent).toBe(0);
+    await new Promise((r) => setImmediate(r));
+    expect(a.t.peerStats('b')!.framesSent).toBe(1);
+    a.t.send([msg('a', 'b', 3), msg('a', 'b', 4)], true);
+    expect(a.t.peerStats('b')!.framesSent).toBe(2);
+    await waitFor(() => n === 4, 'all messages');
+  });
+
   it('batches many messages into few frames', async () => {
     const b = await startTransport({ selfId: 'b', clusterId: CLUSTER });
     const a = await startTransport({ selfId: 'a', clusterId: CLUSTER, maxQueueMessages: 10_000 });
