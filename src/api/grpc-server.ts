@@ -19,6 +19,20 @@ export interface ClientServerOptions {
   logger: Logger;
 }
 
+/**
+ * The service with each response serializer taught to send a Buffer as it is:
+ * handlers on hot paths answer with bytes they encoded themselves (encode-kv.ts).
+ * No response message is itself a Buffer, so everything else is unchanged.
+ */
+export function passBuffersThrough(def: grpc.ServiceDefinition): grpc.ServiceDefinition {
+  const out: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
+  for (const [method, d] of Object.entries(def)) {
+    const serialize = d.responseSerialize;
+    out[method] = { ...d, responseSerialize: (value: unknown) => (Buffer.isBuffer(value) ? value : serialize(value)) };
+  }
+  return out as grpc.ServiceDefinition;
+}
+
 export class ClientServer {
   private readonly server: grpc.Server;
   readonly boundPorts: number[] = [];
@@ -32,7 +46,7 @@ export class ClientServer {
       'grpc.http2.min_ping_interval_without_data_ms': 5000,
     });
     for (const name of SERVICE_NAMES) {
-      this.server.addService(serviceDefinition(name), opts.handlers[name] ?? {});
+      this.server.addService(passBuffersThrough(serviceDefinition(name)), opts.handlers[name] ?? {});
     }
     this.server.addService(healthServiceDefinition(), {
       Check: (_call: grpc.ServerUnaryCall<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) =>

@@ -1,18 +1,11 @@
 // The KV service: decode, validate before anything is proposed (so a bad
 // request changes nothing), run, and answer with the header of the moment.
+// Answers leave as bytes from encode-kv.ts (the server passes Buffers through).
 import type * as grpc from '@grpc/grpc-js';
 import { validateDeleteRange, validatePut, validateRange, validateTxn } from '../mvcc/validate';
 import type { EtcdServer } from '../server/etcd-server';
-import {
-  deleteRangeFromPb,
-  deleteRangeToPb,
-  putFromPb,
-  putToPb,
-  rangeFromPb,
-  rangeToPb,
-  txnFromPb,
-  txnToPb,
-} from './convert';
+import { deleteRangeFromPb, putFromPb, rangeFromPb, txnFromPb } from './convert';
+import { encodeDeleteRangeResponse, encodePutResponse, encodeRangeResponse, encodeTxnResponse } from './encode-kv';
 import { toHeader } from './header';
 import type * as pb from './pb';
 import { unary } from './unary';
@@ -23,25 +16,25 @@ export function kvService(server: EtcdServer, limits: { maxTxnOps: number }): gr
       const r = rangeFromPb(req);
       validateRange(r);
       const res = await server.range(r);
-      return rangeToPb(res, toHeader(server.header(), res.revision));
+      return encodeRangeResponse(res, { ...server.header(), revision: res.revision });
     }),
     Put: unary(async (req: pb.PutRequest__Output) => {
       const r = putFromPb(req);
       validatePut(r);
       const res = await server.put(r);
-      return putToPb(res, toHeader(server.header(), res.revision));
+      return encodePutResponse(res, { ...server.header(), revision: res.revision });
     }),
     DeleteRange: unary(async (req: pb.DeleteRangeRequest__Output) => {
       const r = deleteRangeFromPb(req);
       validateDeleteRange(r);
       const res = await server.deleteRange(r);
-      return deleteRangeToPb(res, toHeader(server.header(), res.revision));
+      return encodeDeleteRangeResponse(res, { ...server.header(), revision: res.revision });
     }),
     Txn: unary(async (req: pb.TxnRequest__Output) => {
       const r = txnFromPb(req);
       validateTxn(r, limits.maxTxnOps);
       const res = await server.txn(r);
-      return txnToPb(res, toHeader(server.header(), res.revision));
+      return encodeTxnResponse(res, { ...server.header(), revision: res.revision });
     }),
     Compact: unary(async (req: pb.CompactionRequest__Output) => {
       const res = await server.compact({ revision: Number(req.revision), physical: req.physical });
