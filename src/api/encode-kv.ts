@@ -2,7 +2,7 @@
 // bytes the server writes. The generic route (plain object -> protobufjs
 // fromObject, which parses every int64 from a decimal string, -> encode) cost
 // more CPU per 1,000-key range than the range itself. Here each answer is
-// sized, then written once into one buffer straight from the store's objects.
+// sized, then written straight from the store's objects when grpc-js asks.
 // Field numbers are etcd's (proto/rpc.proto, proto/kv.proto); as Go's encoder
 // does, scalar fields holding their zero value are left out, which decodes the
 // same. Messages that are present but empty (a nested txn's header) stay present.
@@ -239,26 +239,56 @@ function writeOp(w: Writer, op: mvcc.ResponseOp, inner: HeaderFields): void {
   }
 }
 
-function finish(size: number, write: (w: Writer) => void): Buffer {
-  const w = new Writer(Buffer.allocUnsafe(size));
-  write(w);
-  if (w.pos !== size) throw new Error(`encode-kv: wrote ${w.pos} bytes of ${size}`);
-  return w.buf;
+/**
+ * An answer sized but not yet written. grpc-js copies a serializer's bytes into
+ * its own framed buffer at once (server-interceptors serializeMessage), so the
+ * bytes are written into one scratch buffer that every answer reuses, instead of
+ * a fresh one per answer: a 1,000-key range is ~280 KB, past malloc's mmap
+ * threshold, and a fresh buffer each time cost page faults and GC pressure.
+ */
+export class EncodedAnswer {
+  constructor(
+    readonly size: number,
+    private readonly writeTo: (w: Writer) => void,
+  ) {}
+
+  /** Bytes valid until the next call of bytes() on any answer: copy them before that. */
+  bytes(): Buffer {
+    const w = new Writer(scratchOf(this.size));
+    this.writeTo(w);
+    if (w.pos !== this.size) throw new Error(`encode-kv: wrote ${w.pos} bytes of ${this.size}`);
+    return w.buf;
+  }
+
+  /** A copy of the bytes that the caller may keep. */
+  toBuffer(): Buffer {
+    return Buffer.from(this.bytes());
+  }
 }
 
-export function encodeRangeResponse(r: mvcc.RangeResponse, h: HeaderFields): Buffer {
-  return finish(rangeBody(r, h), (w) => writeRange(w, r, h));
+/** Scratch buffers up to this size are kept for reuse; larger answers get their own. */
+const SCRATCH_MAX = 8 * 1024 * 1024;
+let scratch = Buffer.allocUnsafe(64 * 1024);
+
+function scratchOf(size: number): Buffer {
+  if (size > SCRATCH_MAX) return Buffer.allocUnsafe(size);
+  if (size > scratch.length) scratch = Buffer.allocUnsafe(Math.min(SCRATCH_MAX, Math.max(size, scratch.length * 2)));
+  return scratch.subarray(0, size);
 }
 
-export function encodePutResponse(r: mvcc.PutResponse, h: HeaderFields): Buffer {
-  return finish(putBody(r, h), (w) => writePut(w, r, h));
+export function encodeRangeResponse(r: mvcc.RangeResponse, h: HeaderFields): EncodedAnswer {
+  return new EncodedAnswer(rangeBody(r, h), (w) => writeRange(w, r, h));
 }
 
-export function encodeDeleteRangeResponse(r: mvcc.DeleteRangeResponse, h: HeaderFields): Buffer {
-  return finish(deleteBody(r, h), (w) => writeDelete(w, r, h));
+export function encodePutResponse(r: mvcc.PutResponse, h: HeaderFields): EncodedAnswer {
+  return new EncodedAnswer(putBody(r, h), (w) => writePut(w, r, h));
 }
 
-export function encodeTxnResponse(r: mvcc.TxnResponse, h: HeaderFields): Buffer {
+export function encodeDeleteRangeResponse(r: mvcc.DeleteRangeResponse, h: HeaderFields): EncodedAnswer {
+  return new EncodedAnswer(deleteBody(r, h), (w) => writeDelete(w, r, h));
+}
+
+export function encodeTxnResponse(r: mvcc.TxnResponse, h: HeaderFields): EncodedAnswer {
   const inner: HeaderFields = { clusterId: '', memberId: '', revision: h.revision, raftTerm: 0 };
-  return finish(txnBody(r, h, inner), (w) => writeTxn(w, r, h, inner));
+  return new EncodedAnswer(txnBody(r, h, inner), (w) => writeTxn(w, r, h, inner));
 }

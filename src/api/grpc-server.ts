@@ -4,6 +4,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { SERVICE_NAMES, ServiceName, healthServiceDefinition, serviceDefinition } from './proto';
 import type { Logger } from '../log';
+import { EncodedAnswer } from './encode-kv';
 
 /** etcd's allowance for gRPC framing on top of --max-request-bytes (v3rpc/grpc.go). */
 export const GRPC_OVERHEAD_BYTES = 512 * 1024;
@@ -20,15 +21,16 @@ export interface ClientServerOptions {
 }
 
 /**
- * The service with each response serializer taught to send a Buffer as it is:
- * handlers on hot paths answer with bytes they encoded themselves (encode-kv.ts).
- * No response message is itself a Buffer, so everything else is unchanged.
+ * The service with each response serializer taught to send a Buffer as it is
+ * and to write an EncodedAnswer: handlers on hot paths answer with bytes they
+ * encode themselves (encode-kv.ts). No response message is itself a Buffer or
+ * an EncodedAnswer, so everything else is unchanged.
  */
 export function passBuffersThrough(def: grpc.ServiceDefinition): grpc.ServiceDefinition {
   const out: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
   for (const [method, d] of Object.entries(def)) {
     const serialize = d.responseSerialize;
-    out[method] = { ...d, responseSerialize: (value: unknown) => (Buffer.isBuffer(value) ? value : serialize(value)) };
+    out[method] = { ...d, responseSerialize: (value: unknown) => (value instanceof EncodedAnswer ? value.bytes() : Buffer.isBuffer(value) ? value : serialize(value)) };
   }
   return out as grpc.ServiceDefinition;
 }

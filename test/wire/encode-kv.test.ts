@@ -61,27 +61,39 @@ describe('hand-written KV answer encoders', () => {
       const pbH = toHeader(h);
       const range: mvcc.RangeResponse = { revision: h.revision, kvs: kvs(r, 6), more: r() < 0.5, count: Math.floor(r() * 100) };
       const T = type('RangeResponse');
-      expect(toObj(T, encodeRangeResponse(range, h))).toEqual(toObj(T, T.encode(T.fromObject(rangeToPb(range, pbH))).finish()));
+      expect(toObj(T, encodeRangeResponse(range, h).toBuffer())).toEqual(toObj(T, T.encode(T.fromObject(rangeToPb(range, pbH))).finish()));
 
       const put: mvcc.PutResponse = r() < 0.5 ? { revision: h.revision, prevKv: randomKv(r) } : { revision: h.revision };
       const P = type('PutResponse');
-      expect(toObj(P, encodePutResponse(put, h))).toEqual(toObj(P, P.encode(P.fromObject(putToPb(put, pbH))).finish()));
+      expect(toObj(P, encodePutResponse(put, h).toBuffer())).toEqual(toObj(P, P.encode(P.fromObject(putToPb(put, pbH))).finish()));
 
       const del: mvcc.DeleteRangeResponse = { revision: h.revision, deleted: Math.floor(r() * 5), prevKvs: kvs(r, 4) };
       const D = type('DeleteRangeResponse');
-      expect(toObj(D, encodeDeleteRangeResponse(del, h))).toEqual(toObj(D, D.encode(D.fromObject(deleteRangeToPb(del, pbH))).finish()));
+      expect(toObj(D, encodeDeleteRangeResponse(del, h).toBuffer())).toEqual(toObj(D, D.encode(D.fromObject(deleteRangeToPb(del, pbH))).finish()));
 
       const txn: mvcc.TxnResponse = { revision: h.revision, succeeded: r() < 0.5, responses: Array.from({ length: Math.floor(r() * 4) }, () => randomOp(r, 2)) };
       const X = type('TxnResponse');
-      expect(toObj(X, encodeTxnResponse(txn, h))).toEqual(toObj(X, X.encode(X.fromObject(txnToPb(txn, pbH))).finish()));
+      expect(toObj(X, encodeTxnResponse(txn, h).toBuffer())).toEqual(toObj(X, X.encode(X.fromObject(txnToPb(txn, pbH))).finish()));
     }
+  });
+
+  it('reuses one scratch buffer: bytes() are valid until the next answer is written', () => {
+    const h: HeaderFields = { clusterId: 'cdf818194e3a8c32', memberId: '8e9e05c52164694d', revision: 5, raftTerm: 2 };
+    const kv: mvcc.KeyValue = { key: Buffer.from('k'), value: Buffer.alloc(100, 1), createRevision: 1, modRevision: 5, version: 3, lease: 0n };
+    const a = encodeRangeResponse({ revision: 5, kvs: [kv], more: false, count: 1 }, h);
+    const kept = a.toBuffer();
+    const first = a.bytes();
+    expect(first).toEqual(kept);
+    const big = encodeRangeResponse({ revision: 5, kvs: Array.from({ length: 2000 }, () => kv), more: true, count: 2000 }, h).bytes();
+    expect(big.length).toBeGreaterThan(200_000);
+    expect(a.bytes()).toEqual(kept);
   });
 
   it("leaves zero scalars out, as Go's encoder does, and keeps a nested txn's empty header", () => {
     const h: HeaderFields = { clusterId: 'cdf818194e3a8c32', memberId: '8e9e05c52164694d', revision: 1, raftTerm: 2 };
     // header only: tag, length, then cluster_id and member_id (1+10 each: both ids are above 2^63), revision (2), raft_term (2)
-    expect(encodePutResponse({ revision: 1 }, h).length).toBe(2 + 11 + 11 + 2 + 2);
-    const nested = encodeTxnResponse({ revision: 1, succeeded: false, responses: [{ responseTxn: { revision: 1, succeeded: false, responses: [] } }] }, h);
+    expect(encodePutResponse({ revision: 1 }, h).size).toBe(2 + 11 + 11 + 2 + 2);
+    const nested = encodeTxnResponse({ revision: 1, succeeded: false, responses: [{ responseTxn: { revision: 1, succeeded: false, responses: [] } }] }, h).toBuffer();
     const X = type('TxnResponse');
     const decoded = X.decode(nested) as unknown as { responses: Array<{ response_txn: { header: object | null } }> };
     expect(decoded.responses[0]!.response_txn.header).not.toBeNull();
