@@ -119,8 +119,14 @@ describe('a started member', () => {
         execFile(etcdctl, [`--endpoints=127.0.0.1:${clientPort}`, '--command-timeout=5s', ...args], { env: { ETCDCTL_API: '3' }, timeout: 15_000 },
           (err, stdout, stderr) => resolve({ code: err ? 1 : 0, stdout, stderr })),
       );
+    // A fresh lone member elects itself within an election timeout (up to ~1.1 s
+    // with etcd's timings, as etcd): retry until then, spaced, bounded in time and count.
     let put = await ctl('put', 'foo', 'bar');
-    for (let i = 0; i < 50 && put.code !== 0; i++) put = await ctl('put', 'foo', 'bar');
+    const deadline = Date.now() + 10_000;
+    for (let i = 0; i < 100 && put.code !== 0 && Date.now() < deadline; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      put = await ctl('put', 'foo', 'bar');
+    }
     expect(put.stdout.trim()).toBe('OK');
     expect((await ctl('get', 'foo')).stdout.trim().split('\n')).toEqual(['foo', 'bar']);
     await m.stop();
