@@ -96,10 +96,12 @@ describe('expiry', () => {
     const g = await call<{ ID: string }>(lease(0), 'LeaseGrant', { TTL: 2 });
     await call(kv(1), 'Put', { key: b('exp/a'), value: b('1'), lease: g.ID });
     await call(kv(1), 'Put', { key: b('exp/b'), value: b('1'), lease: g.ID });
-    await call(kv(1), 'Put', { key: b('exp/keep'), value: b('1') });
+    const last = await call<{ header: { revision: string } }>(kv(1), 'Put', { key: b('exp/keep'), value: b('1') });
     const w = new RawWatch(cluster.endpoints[2]!);
     try {
-      w.create({ key: b('exp/'), range_end: b('exp0') });
+      // From just after the puts: member 2 may not have applied them yet, and a
+      // watch without a start revision begins at the member's own revision.
+      w.create({ key: b('exp/'), range_end: b('exp0'), start_revision: String(Number(last.header.revision) + 1) });
       await w.waitFor(() => w.events().length === 2, 20_000);
       const del = w.replies.filter((r) => r.events.length > 0);
       expect(del).toHaveLength(1);
