@@ -27,17 +27,11 @@ export interface WatchServiceDeps {
  * Many watchers get the same events array from one batch: its protobuf bytes
  * are made once and appended to each watcher's small head (header, watch_id).
  * Protobuf allows a message's fields in any order and a repeated field in
- * pieces, so head bytes + events bytes is a valid WatchResponse. The Watch
- * method's serializer passes such ready-made Buffers through untouched (the
- * definition object is this process's own; clients only use deserializers).
+ * pieces, so head bytes + events bytes is a valid WatchResponse. The client
+ * server sends such ready-made Buffers as they are (passBuffersThrough in
+ * grpc-server.ts, shared by every service).
  */
-const watchMethod = serviceDefinition('Watch')['Watch']!;
-const serialize = watchMethod.responseSerialize as (v: WatchResponse) => Buffer;
-if (!(serialize as { passesBuffers?: boolean }).passesBuffers) {
-  const passBuffers = (v: WatchResponse | Buffer): Buffer => (Buffer.isBuffer(v) ? v : serialize(v));
-  (passBuffers as { passesBuffers?: boolean }).passesBuffers = true;
-  (watchMethod as { responseSerialize: (v: WatchResponse | Buffer) => Buffer }).responseSerialize = passBuffers;
-}
+const serialize = serviceDefinition('Watch')['Watch']!.responseSerialize as (v: WatchResponse) => Buffer;
 const encodedEvents = new WeakMap<Event[], Buffer>();
 
 function eventsBytes(events: Event[]): Buffer {
