@@ -17,6 +17,12 @@ export interface ClientServerOptions {
   handlers: Handlers;
   /** Whether the member is able to serve (for the gRPC health service). */
   isServing: () => boolean;
+  /**
+   * Settles when the member may answer clients. Calls that arrive earlier wait
+   * for it (as etcd's clients wait on a member that is not ready yet) instead of
+   * being answered from state the member may not have caught up on.
+   */
+  ready?: Promise<void>;
   logger: Logger;
 }
 
@@ -35,6 +41,32 @@ export function passBuffersThrough(def: grpc.ServiceDefinition): grpc.ServiceDef
   return out as grpc.ServiceDefinition;
 }
 
+/** Holds every call until `ready` settles, then hands it to its handler. */
+class ReadyGate {
+  private open = false;
+
+  constructor(private readonly ready: Promise<void>) {
+    ready.then(
+      () => (this.open = true),
+      () => undefined,
+    );
+  }
+
+  wrap(handlers: grpc.UntypedServiceImplementation): grpc.UntypedServiceImplementation {
+    const out: grpc.UntypedServiceImplementation = {};
+    for (const [method, handler] of Object.entries(handlers)) {
+      const h = handler as (...args: unknown[]) => void;
+      // A streaming call's messages stay buffered in its (paused) stream until the
+      // handler attaches its listeners, so nothing is lost while the call waits.
+      out[method] = ((...args: unknown[]) => {
+        if (this.open) h(...args);
+        else void this.ready.then(() => h(...args), () => undefined);
+      }) as grpc.UntypedHandleCall;
+    }
+    return out;
+  }
+}
+
 export class ClientServer {
   private readonly server: grpc.Server;
   readonly boundPorts: number[] = [];
@@ -47,8 +79,10 @@ export class ClientServer {
       'grpc.keepalive_permit_without_calls': 1,
       'grpc.http2.min_ping_interval_without_data_ms': 5000,
     });
+    const gate = opts.ready ? new ReadyGate(opts.ready) : undefined;
     for (const name of SERVICE_NAMES) {
-      this.server.addService(passBuffersThrough(serviceDefinition(name)), opts.handlers[name] ?? {});
+      const handlers = opts.handlers[name] ?? {};
+      this.server.addService(passBuffersThrough(serviceDefinition(name)), gate ? gate.wrap(handlers) : handlers);
     }
     this.server.addService(healthServiceDefinition(), {
       Check: (_call: grpc.ServerUnaryCall<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) =>

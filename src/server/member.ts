@@ -32,8 +32,11 @@ import { ReadIndexBatcher } from './read-index';
 import { openMemberState } from './storage-open';
 import { WaitRegistry } from './wait';
 
-/** How often a member retries announcing its name and client URLs until it sticks. */
-const PUBLISH_RETRY_MS = 1000;
+/**
+ * How soon a member retries announcing itself after a failed attempt. Short: its
+ * clients wait on it, and an attempt without a leader fails without any work.
+ */
+const PUBLISH_RETRY_MS = 100;
 
 export class Member {
   private clientServer: ClientServer | undefined;
@@ -48,6 +51,8 @@ export class Member {
   private watchHub: WatchHub | undefined;
   private leaseServer: LeaseServer | undefined;
   private stopped = false;
+  /** Whether this start's publish entry is applied (clients are served from then on). */
+  private ready = false;
   /** Called when the member must stop on its own (a fatal storage error). */
   onFatal: (err: Error) => void = () => undefined;
 
@@ -144,6 +149,11 @@ export class Member {
     hub.start();
     driver.start();
 
+    // Clients are answered only once this start's publish entry is applied: its
+    // index is above everything committed before the restart, so nothing served
+    // from then on (a header revision, a watch's start) can be older than what this
+    // member served in an earlier life. That is when etcd's ReadyNotify fires.
+    const ready = this.publish(server, memberId);
     this.clientServer = new ClientServer({
       listenUrls: cfg.listenClientUrls,
       maxRequestBytes: cfg.maxRequestBytes,
@@ -163,29 +173,36 @@ export class Member {
           hashKV: (rev) => store.hashKV(rev),
         }),
       },
-      isServing: () => !this.stopped,
+      isServing: () => this.ready && !this.stopped,
+      ready,
       logger: log,
     });
     await this.clientServer.start();
-    this.publish(server, membership, memberId);
     log.info({ clusterId, advertiseClientUrls: cfg.advertiseClientUrls }, 'member started');
   }
 
-  /** Announces this member's name and client URLs through Raft until every member knows them. */
-  private publish(server: EtcdServer, membership: Membership, memberId: string): void {
+  /**
+   * Announces this member's name and client URLs through Raft, on every start as
+   * etcd does, retrying until this member has applied the entry; settles then.
+   */
+  private publish(server: EtcdServer, memberId: string): Promise<void> {
     const attrs = { name: this.config.name, clientUrls: this.config.advertiseClientUrls };
-    const attempt = (): void => {
-      if (this.stopped) return;
-      const mine = membership.get(memberId);
-      if (mine && mine.name === attrs.name && mine.clientUrls.join(',') === attrs.clientUrls.join(',')) return;
-      server.propose({ kind: 'publish', memberId, attrs }).then(
-        () => this.logger.info({ clientUrls: attrs.clientUrls }, 'published member attributes'),
-        () => {
-          this.publishTimer = setTimeout(attempt, PUBLISH_RETRY_MS);
-        },
-      );
-    };
-    attempt();
+    return new Promise<void>((resolve) => {
+      const attempt = (): void => {
+        if (this.stopped) return;
+        server.propose({ kind: 'publish', memberId, attrs }).then(
+          () => {
+            this.ready = true;
+            this.logger.info({ clientUrls: attrs.clientUrls }, 'published member attributes; serving clients');
+            resolve();
+          },
+          () => {
+            this.publishTimer = setTimeout(attempt, PUBLISH_RETRY_MS);
+          },
+        );
+      };
+      attempt();
+    });
   }
 
   private syncPeers(membership: Membership, self: string): void {
