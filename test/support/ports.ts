@@ -1,13 +1,19 @@
 // Free loopback ports for tests that start servers. Each vitest worker takes
 // ports from its own block (by VITEST_POOL_ID), below Linux's ephemeral range,
 // so two test files running at once can never be handed the same port between
-// the moment it is found free and the moment a member binds it.
+// the moment it is found free and the moment a member binds it. A run outside
+// vitest (npm run chaos, chaos:failover) has a block of its own: its members
+// restart on the ports they were given, and a test run meanwhile must not take
+// a killed member's port while it is down.
 import * as net from 'node:net';
 
 const BLOCK = 1500;
 const FIRST = 20_000;
-const pool = Number(process.env['VITEST_POOL_ID'] ?? process.env['VITEST_WORKER_ID'] ?? '1');
-const base = FIRST + ((Number.isFinite(pool) && pool > 0 ? pool - 1 : 0) % 8) * BLOCK;
+const STANDALONE_BASE = 16_000;
+const poolEnv = process.env['VITEST_POOL_ID'] ?? process.env['VITEST_WORKER_ID'];
+const pool = Number(poolEnv ?? '1');
+const base =
+  poolEnv === undefined ? STANDALONE_BASE : FIRST + ((Number.isFinite(pool) && pool > 0 ? pool - 1 : 0) % 8) * BLOCK;
 let cursor = 0;
 const handedOut = new Set<number>();
 
