@@ -33,6 +33,8 @@ async function main(): Promise<void> {
       serializable: { type: 'boolean', default: false },
       threads: { type: 'string' },
       client: { type: 'string', default: 'grpc-js' },
+      /** Key prefix (populate the range workload's keys with --prefix r/ --key-space 1000). */
+      prefix: { type: 'string' },
     },
   });
   const op = v.workload as OpKind;
@@ -47,6 +49,7 @@ async function main(): Promise<void> {
     durationMs: Number(v.duration) * 1000, keySize: Number(v['key-size']), valueSize: Number(v['val-size']),
     keySpace, seqStart: 0, seqEnd: op === 'populate' ? keySpace : 0,
     ...(v.threads ? { threads: Number(v.threads) } : {}),
+    ...(v.prefix ? { prefix: v.prefix } : {}),
   });
   process.stdout.write(`${JSON.stringify({ endpoints, ...r }, null, 2)}\n`);
 }

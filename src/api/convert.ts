@@ -3,6 +3,7 @@
 // Kept free of I/O so it can be tested on its own.
 import type * as pb from './pb';
 import * as mvcc from '../mvcc/types';
+import { valueBytes } from '../mvcc/reader';
 
 const num = (s: string | number | undefined | null): number => (s === undefined || s === null || s === '' ? 0 : Number(s));
 const big = (s: string | number | undefined | null): bigint => (s === undefined || s === null || s === '' ? 0n : BigInt(s));
@@ -91,7 +92,7 @@ export function kvToPb(kv: mvcc.KeyValue): pb.KeyValue {
     create_revision: kv.createRevision,
     mod_revision: kv.modRevision,
     version: kv.version,
-    value: kv.value,
+    value: valueBytes(kv),
     lease: kv.lease.toString(),
   };
 }

@@ -91,9 +91,10 @@ class Writer {
     this.pos += bytes.copy(this.buf, this.pos);
   }
 
-  bytes(tag: number, b: Buffer): void {
+  /** A bytes field from a Buffer, or from a latin1 string (one char per byte). */
+  bytes(tag: number, b: Buffer | string): void {
     this.head(tag, b.length);
-    this.pos += b.copy(this.buf, this.pos);
+    this.pos += typeof b === 'string' ? this.buf.write(b, this.pos, 'latin1') : b.copy(this.buf, this.pos);
   }
 
   /** Tag and length of a length-delimited field whose body follows. */

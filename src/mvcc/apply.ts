@@ -34,7 +34,7 @@ export function applyPut(tx: WriteTxn, p: PutRequest, leaseExists: LeaseExists |
   const live = e !== undefined && e.value !== null ? e : undefined;
   if ((p.ignoreValue || p.ignoreLease) && !live) throw Errors.KeyNotFound;
   const prevKv = p.prevKv && live ? kvOfEntry(live) : undefined;
-  const value = p.ignoreValue ? live!.value! : (p.value ?? EMPTY);
+  const value = p.ignoreValue ? Buffer.from(live!.value!, 'latin1') : (p.value ?? EMPTY);
   tx.put(key, value, p.ignoreLease ? live!.lease : lease);
   const resp: PutResponse = { revision: tx.rev };
   if (prevKv) resp.prevKv = prevKv;
@@ -88,7 +88,8 @@ function compareEntry(c: Compare, e: KeyEntry | undefined): boolean {
   let r: number;
   switch (c.target) {
     case CompareTarget.VALUE:
-      r = Buffer.compare(e?.value ?? EMPTY, c.value ?? EMPTY);
+      // Latin1 strings compare char by char, which is byte order.
+      r = compareStrings(e?.value ?? '', c.value ? c.value.toString('latin1') : '');
       break;
     case CompareTarget.CREATE:
       r = Math.sign((e?.createRevision ?? 0) - (c.createRevision ?? 0));
@@ -168,4 +169,8 @@ function runPath(tx: WriteTxn, t: TxnRequest, path: TxnPath, leaseExists: LeaseE
     if (op.requestTxn) return { responseTxn: runPath(tx, op.requestTxn, path.nested[n++]!, leaseExists) };
     throw Errors.KeyNotFound;
   }
+}
+
+function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

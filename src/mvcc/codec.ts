@@ -67,9 +67,9 @@ export function encodeRecord(
   version: number,
   lease: bigint,
 ): Buffer {
-  // Own backing store: the live value stays a view of this record, and a pooled
-  // slab would keep 8 KiB alive per surviving value.
-  const b = Buffer.allocUnsafeSlow(HEADER + key.length + value.length);
+  // From Node's pool when small: the record lives only until its batch is written
+  // (the key index keeps the live value as a string of its own).
+  const b = Buffer.allocUnsafe(HEADER + key.length + value.length);
   b[0] = 0;
   b.writeDoubleBE(createRevision, 1);
   b.writeDoubleBE(version, 9);

@@ -4,7 +4,7 @@
 // bulk sort, and only each key's newest record decoded.
 import type { Backend, MvccDb } from './backend';
 import { decodeRecord, recordKeyString, revKeyMain, revKeySub } from './codec';
-import type { KeyIndex } from './key-index';
+import type { KeyEntry, KeyIndex } from './key-index';
 import { AUX_LOWER, AUX_UPPER, auxName } from './aux';
 
 /** Records per LevelDB round trip when rebuilding the index (fewer trips, faster open). */
@@ -30,6 +30,8 @@ export async function readAuxRecords(db: MvccDb): Promise<Array<[string, Buffer]
  */
 export async function rebuildKeyIndex(index: KeyIndex, backend: Backend, rev: number): Promise<{ rev: number; size: number }> {
   let size = 0;
+  // Only the newest version of a key needs decoding: its raw record waits here.
+  const newest = new Map<KeyEntry, Uint8Array>();
   const it = backend.diskIterator();
   try {
     for (;;) {
@@ -41,35 +43,26 @@ export async function rebuildKeyIndex(index: KeyIndex, backend: Backend, rev: nu
         const e = index.getOrCreateUnsorted(recordKeyString(v));
         size += k.length + v.length;
         if (main > rev) rev = main;
-        // Only the newest version of a key needs decoding: park its raw
-        // record in `value` (marked by createRevision -1) and decode once at the end.
         if (v[0] === 1) {
           e.addRev(main, -sub - 1);
-          e.value = null;
-          e.createRevision = 0;
+          newest.delete(e);
         } else {
           e.addRev(main, sub);
-          e.value = v;
-          e.createRevision = -1;
+          newest.set(e, v);
         }
       }
     }
   } finally {
     await it.close();
   }
-  // Liveness is already right (parked raw record vs null), so counts are too.
-  index.rebuildSorted();
-  for (const e of index.entries()) {
-    if (e.createRevision !== -1) {
-      e.version = 0;
-      e.lease = 0n;
-      continue;
-    }
-    const r = decodeRecord(e.value!);
-    e.value = r.value;
+  for (const [e, raw] of newest) {
+    const r = decodeRecord(raw);
+    e.value = r.value.toString('latin1');
     e.createRevision = r.createRevision;
     e.version = r.version;
-    e.lease = r.lease;
+    e.lease = r.lease === 0n ? 0n : r.lease;
   }
+  // Liveness is set (a value or null), so the leaves' live counts are right.
+  index.rebuildSorted();
   return { rev, size };
 }

@@ -161,11 +161,16 @@ function sortKvs(kvs: KeyValue[], target: SortTarget, desc: boolean): void {
       cmp = (a, b) => a.modRevision - b.modRevision;
       break;
     case SortTarget.VALUE:
-      cmp = (a, b) => Buffer.compare(a.value, b.value);
+      cmp = (a, b) => Buffer.compare(valueBytes(a), valueBytes(b));
       break;
     default:
       cmp = (a, b) => Buffer.compare(a.key, b.key);
   }
   // Stable sort; ties keep key order in both directions (deterministic across members).
   kvs.sort(desc ? (a, b) => cmp(b, a) : cmp);
+}
+
+/** A KeyValue's value as bytes (see KeyValue.value). */
+export function valueBytes(kv: KeyValue): Buffer {
+  return typeof kv.value === 'string' ? Buffer.from(kv.value, 'latin1') : kv.value;
 }

@@ -8,7 +8,11 @@ export interface KeyValue {
   createRevision: number;
   modRevision: number;
   version: number;
-  value: Buffer;
+  /**
+   * A Buffer, or a latin1 string (one char per byte) straight from the key
+   * index: answers encoded by hand write it without an intermediate Buffer.
+   */
+  value: Buffer | string;
   lease: bigint;
 }
 

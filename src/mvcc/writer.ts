@@ -17,18 +17,17 @@ import type { Event, KeyValue } from './types';
 interface Change {
   entry: KeyEntry;
   revsLen: number;
-  value: Buffer | null;
+  value: string | null;
   createRevision: number;
   version: number;
   lease: bigint;
   tombstone: boolean;
+  /** The bytes written (the request's own buffer: no copy unless someone watches). */
   newValue: Buffer | null;
   newCreateRevision: number;
   newVersion: number;
   newLease: bigint;
 }
-
-const HEADER = 29; // codec record header; the live value is a view into the record
 
 export class WriteTxn implements ReadView {
   private changes: Change[] = [];
@@ -61,11 +60,13 @@ export class WriteTxn implements ReadView {
     const sub = this.changes.length;
     this.backend.add(main, sub, raw);
     e.addRev(main, sub);
-    e.value = raw.subarray(HEADER + keyBuf.length);
+    e.value = value.toString('latin1');
     e.createRevision = created;
     e.version = version;
-    e.lease = lease;
-    change.newValue = e.value;
+    // A decoded request carries a BigInt of its own even for "no lease"; the
+    // literal is one shared constant, so 100k keys do not keep 100k zeros.
+    e.lease = lease === 0n ? 0n : lease;
+    change.newValue = value;
     change.newCreateRevision = created;
     change.newVersion = version;
     change.newLease = lease;
@@ -166,7 +167,7 @@ function kvOfSaved(s: Change): KeyValue {
     createRevision: s.createRevision,
     modRevision: s.revsLen ? s.entry.revs[s.revsLen - 2]! : 0,
     version: s.version,
-    value: s.value!,
+    value: Buffer.from(s.value!, 'latin1'),
     lease: s.lease,
   };
 }

@@ -11,7 +11,7 @@ describe('key index', () => {
     const idx = new KeyIndex();
     const live = new Map<string, boolean>();
     const key = () => String.fromCharCode(...Array.from({ length: 1 + Math.floor(r() * 3) }, () => 97 + Math.floor(r() * 20)));
-    const V = Buffer.from('v');
+    const V = 'v';
     for (let step = 0; step < 20_000; step++) {
       const k = key();
       const x = r();

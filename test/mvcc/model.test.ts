@@ -18,7 +18,7 @@ import {
   validateTxn,
 } from '../../src/mvcc';
 import { Model } from './model';
-import { StoreHarness } from './helpers';
+import { StoreHarness, byteValues } from './helpers';
 
 import { mulberry32 as rng } from '../../src/raft/prng';
 
@@ -123,7 +123,7 @@ function same<T>(where: string, store: () => T, model: () => T): T | undefined {
   let se: unknown;
   let me: unknown;
   try {
-    sr = store();
+    sr = byteValues(store());
   } catch (e) {
     se = e;
   }
