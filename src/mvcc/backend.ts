@@ -117,7 +117,9 @@ export class Backend {
     for (const m of this.meta.values()) ops.push(m.value ? { type: 'put', key: m.key, value: m.value } : { type: 'del', key: m.key });
     this.meta.clear();
     this.inflight.push(recs);
-    const done = this.chain.then(() => this.write(ops, sync));
+    // An unsynced batch is lazy: the WAL can replay it, and it rides along with
+    // the next WAL write rather than costing a LevelDB write of its own.
+    const done = this.chain.then(() => this.write(ops, sync, !sync));
     this.chain = done.then(() => {
       this.inflight.shift();
       for (const r of recs) this.byMain.delete(r.main);

@@ -2,18 +2,13 @@
 // WAL and the MVCC store each own a sublevel of the member's one database and
 // write a batch per Raft Ready, so this sits on every write's path.
 
+import { RootWriter, type RootDb, type RootOp } from './root-writer';
+
 export type BatchOp = { type: 'put'; key: Buffer; value: Buffer } | { type: 'del'; key: Buffer };
 
 /** The slice of abstract-level's API a writer needs from a sublevel (or a plain db). */
 export interface BatchTarget {
   batch(operations: BatchOp[], options: { sync?: boolean }): Promise<void>;
-}
-
-/** abstract-level's chained batch on the root database. */
-interface ChainedBatch {
-  put(key: Buffer, value: Buffer): unknown;
-  del(key: Buffer): unknown;
-  write(options: { sync?: boolean }): Promise<void>;
 }
 
 /** What a sublevel exposes of itself and its root. */
@@ -22,11 +17,28 @@ interface SublevelLike {
   db?: { batch?: unknown; keyEncoding?: () => { name: string }; valueEncoding?: () => { name: string } };
 }
 
-export type BatchWriter = (ops: BatchOp[], sync: boolean) => Promise<void>;
+/**
+ * Writes a batch; resolves once it is on disk (fsynced when `sync`). A `lazy`
+ * write may wait a few milliseconds to share a LevelDB write with the next
+ * eager one (see RootWriter).
+ */
+export type BatchWriter = (ops: BatchOp[], sync: boolean, lazy?: boolean) => Promise<void>;
+
+/** One RootWriter per database, shared by all of its sublevels. */
+const rootWriters = new WeakMap<object, RootWriter>();
+
+export function rootWriterOf(root: RootDb): RootWriter {
+  let w = rootWriters.get(root);
+  if (!w) {
+    w = new RootWriter(root);
+    rootWriters.set(root, w);
+  }
+  return w;
+}
 
 /**
  * For a real sublevel of a database with buffer keys and values, write through
- * a chained batch on the root with the sublevel's prefix already on each key.
+ * the database's one RootWriter, with the sublevel's prefix already on each key.
  * abstract-level's own routes (sublevel.batch([...]) or the `sublevel` option
  * of a root batch) re-encode and re-prefix every key through several layers:
  * measured 14 µs of CPU per 300-byte put against 5.5 µs this way, and a member
@@ -45,15 +57,15 @@ export function makeBatchWriter(db: BatchTarget): BatchWriter {
     root.valueEncoding?.().name === 'buffer';
   if (direct) {
     const prefix = Buffer.from(sub.prefix as string, 'utf8');
-    const newBatch = root.batch as (this: unknown) => ChainedBatch;
-    return (ops, sync) => {
-      const b = newBatch.call(root);
-      for (const op of ops) {
+    const writer = rootWriterOf(root as unknown as RootDb);
+    return (ops, sync, lazy = false) => {
+      const out: RootOp[] = new Array(ops.length);
+      for (let i = 0; i < ops.length; i++) {
+        const op = ops[i]!;
         const key = Buffer.concat([prefix, op.key], prefix.length + op.key.length);
-        if (op.type === 'put') b.put(key, op.value);
-        else b.del(key);
+        out[i] = op.type === 'put' ? { type: 'put', key, value: op.value } : { type: 'del', key };
       }
-      return b.write({ sync });
+      return writer.write(out, sync, lazy);
     };
   }
   return (ops, sync) => db.batch(ops, { sync });

@@ -3,7 +3,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Level } from 'level';
 import { afterEach, describe, expect, it } from 'vitest';
-import { makeBatchWriter } from '../../src/storage/batch-writer';
+import { makeBatchWriter, rootWriterOf } from '../../src/storage/batch-writer';
+import type { RootDb } from '../../src/storage/root-writer';
 
 const dirs: string[] = [];
 const dbs: Level<Buffer, Buffer>[] = [];
@@ -60,5 +61,20 @@ describe('makeBatchWriter', () => {
     const sub = textDb.sublevel<Buffer, Buffer>('s', { keyEncoding: 'buffer', valueEncoding: 'buffer' });
     await makeBatchWriter(sub)([{ type: 'put', key: b([0, 200]), value: b('v') }], false);
     expect(await sub.get(b([0, 200]))).toEqual(b('v'));
+  });
+
+  it("shares one writer between a database's sublevels: a lazy store batch rides with the WAL's", async () => {
+    const db = await open();
+    const wal = db.sublevel<Buffer, Buffer>('wal', { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+    const mvcc = db.sublevel<Buffer, Buffer>('mvcc', { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+    const stats = rootWriterOf(db as unknown as RootDb).stats;
+    const before = { ...stats };
+    const lazy = makeBatchWriter(mvcc)([{ type: 'put', key: b('rev1'), value: b('record') }], false, true);
+    const eager = makeBatchWriter(wal)([{ type: 'put', key: b('entry1'), value: b('data') }], true);
+    await Promise.all([lazy, eager]);
+    expect(stats.batches - before.batches).toBe(1);
+    expect(stats.calls - before.calls).toBe(2);
+    expect(await mvcc.get(b('rev1'))).toEqual(b('record'));
+    expect(await wal.get(b('entry1'))).toEqual(b('data'));
   });
 });

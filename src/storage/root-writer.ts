@@ -1,0 +1,105 @@
+// The one writer of a member's LevelDB database. The WAL and the MVCC store each
+// own a sublevel and used to write a batch each per Raft round; every LevelDB
+// write call costs ~45 µs of CPU beyond its puts (a promise, a hand-off to the
+// libuv pool and back, LevelDB's writer queue), measured on sequential unsynced
+// one-put writes: 62 µs per call against ~5 µs per extra put. Here every write
+// of every sublevel goes through one FIFO queue: while a batch is in flight the
+// next ones pile up and leave together, and a "lazy" write (the store's
+// unsynced batch, which the WAL can replay) waits to ride along with the next
+// WAL write instead of costing a call of its own, for at most LAZY_MS.
+// One queue also keeps every batch in the order it was handed over.
+
+/** A put or delete with the sublevel's prefix already on the key. */
+export type RootOp = { type: 'put'; key: Buffer; value: Buffer } | { type: 'del'; key: Buffer };
+
+/** abstract-level's chained batch on the root database. */
+interface ChainedBatch {
+  put(key: Buffer, value: Buffer): unknown;
+  del(key: Buffer): unknown;
+  write(options: { sync?: boolean }): Promise<void>;
+}
+
+export interface RootDb {
+  batch(): ChainedBatch;
+}
+
+interface Waiter {
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+interface Batch {
+  ops: RootOp[];
+  sync: boolean;
+  waiters: Waiter[];
+}
+
+/** How long a lazy write may wait for a WAL write to ride along with. */
+export const LAZY_MS = 10;
+
+export class RootWriter {
+  private pending: Batch | null = null;
+  /** Whether the pending batch holds anything that must not wait. */
+  private urgent = false;
+  private writing = false;
+  private lazyTimer: NodeJS.Timeout | undefined;
+  /** LevelDB write calls made, and the write() calls they carried (tests, stats). */
+  readonly stats = { batches: 0, calls: 0 };
+
+  constructor(private readonly db: RootDb) {}
+
+  write(ops: RootOp[], sync: boolean, lazy = false): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const p = (this.pending ??= { ops: [], sync: false, waiters: [] });
+      for (const op of ops) p.ops.push(op);
+      p.sync ||= sync;
+      p.waiters.push({ resolve, reject });
+      if (!lazy || sync) this.urgent = true;
+      this.kick();
+    });
+  }
+
+  private kick(): void {
+    if (this.writing || this.pending === null) return;
+    if (this.urgent) {
+      void this.drain();
+    } else if (this.lazyTimer === undefined) {
+      this.lazyTimer = setTimeout(() => {
+        this.lazyTimer = undefined;
+        this.urgent = true;
+        this.kick();
+      }, LAZY_MS);
+    }
+  }
+
+  // One LevelDB write at a time: everything handed over meanwhile goes out as
+  // the next batch. A failed write fails its callers; the WAL and the store
+  // treat that as fatal for the member.
+  private async drain(): Promise<void> {
+    this.writing = true;
+    if (this.lazyTimer !== undefined) {
+      clearTimeout(this.lazyTimer);
+      this.lazyTimer = undefined;
+    }
+    while (this.pending !== null && this.urgent) {
+      const batch = this.pending;
+      this.pending = null;
+      this.urgent = false;
+      try {
+        const b = this.db.batch();
+        for (const op of batch.ops) {
+          if (op.type === 'put') b.put(op.key, op.value);
+          else b.del(op.key);
+        }
+        await b.write({ sync: batch.sync });
+        this.stats.batches++;
+        this.stats.calls += batch.waiters.length;
+        for (const w of batch.waiters) w.resolve();
+      } catch (err) {
+        for (const w of batch.waiters) w.reject(err as Error);
+      }
+    }
+    this.writing = false;
+    this.kick();
+  }
+}
