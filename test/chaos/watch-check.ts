@@ -1,8 +1,9 @@
 // The chaos run's watch check: a watcher on every member, on the workload's key
-// prefix, records for each key the revisions of the events it receives, resuming
-// from the last revision seen across every disconnect and restart (the etcd3
-// client's own resume). After healing, each member's record must equal, key by
-// key, the history the store committed: ordered, no gap, no duplicate.
+// prefix, records for each key the revisions of the events it receives,
+// resuming from just after the last event received across every disconnect and
+// restart (see resumeRevision: the etcd3 client's own resume point can run
+// ahead). After healing, each member's record must equal, key by key, the
+// history the store committed: ordered, no gap, no duplicate.
 import { Etcd3, type Watcher } from 'etcd3';
 
 export interface MemberWatch {
@@ -23,7 +24,7 @@ export interface WatchCheckResult {
 
 export class WatchCheck {
   private readonly clients: Etcd3[] = [];
-  private readonly watchers: Watcher[] = [];
+  readonly watchers: Watcher[] = [];
   readonly members: MemberWatch[] = [];
 
   /** Watches `prefix` on each member from `startRevision` (every event after it). */
@@ -44,6 +45,18 @@ export class WatchCheck {
       watcher.on('put', note);
       watcher.on('delete', note);
       watcher.on('error', () => record.errors++);
+      // Resume where the events stop, as Go's clientv3 does. The etcd3 package
+      // moves its resume point to header.revision + 1 of every answer, the
+      // `created` one included; but etcd (and etcd-ts) answer `created` with the
+      // store's current revision, not the watch's progress, so a watcher cut off
+      // while catching up would resume past events it never received. These
+      // listeners run after the package's own and put the point back.
+      const resume = (): void => {
+        watcher.request.start_revision = String(resumeRevision(startRevision, record.lastRevision));
+      };
+      watcher.on('connected', resume);
+      watcher.on('data', resume);
+      resume();
       wc.clients.push(client);
       wc.watchers.push(watcher);
       wc.members.push(record);
@@ -83,6 +96,15 @@ export class WatchCheck {
     await Promise.all(this.watchers.map((w) => w.cancel().catch(() => undefined)));
     for (const c of this.clients) c.close();
   }
+}
+
+/**
+ * Where a watcher started at `startRevision` must resume: just after the
+ * newest event it received (events arrive in revision order), or where it
+ * started if none arrived yet.
+ */
+export function resumeRevision(startRevision: number, lastEventRevision: number): number {
+  return Math.max(startRevision, lastEventRevision + 1);
 }
 
 /** Reads the committed history of `prefix` after `startRevision` from one member: key -> revisions. */
