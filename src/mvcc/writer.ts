@@ -167,7 +167,7 @@ function kvOfSaved(s: Change): KeyValue {
     createRevision: s.createRevision,
     modRevision: s.revsLen ? s.entry.revs[s.revsLen - 2]! : 0,
     version: s.version,
-    value: Buffer.from(s.value!, 'latin1'),
+    value: s.value!,
     lease: s.lease,
   };
 }
