@@ -24,6 +24,7 @@ function row(r: WatchResult): Record<string, string | number> {
     'puts/s': r.putsPerSec,
     delivered: `${r.delivered}/${r.expected}`,
     'events/s delivered': r.eventsPerSec,
+    'events/response': (r.delivered / Math.max(1, r.eventResponses)).toFixed(1),
     'lag p50 ms': r.lagP50Ms.toFixed(1),
     'lag p99 ms': r.lagP99Ms.toFixed(1),
   };

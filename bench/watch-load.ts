@@ -21,6 +21,8 @@ export interface WatchResult {
   delivered: number;
   expected: number;
   eventsPerSec: number;
+  /** WatchResponses that carried events: how the server batched them. */
+  eventResponses: number;
   lagP50Ms: number;
   lagP99Ms: number;
 }
@@ -50,6 +52,7 @@ export async function runWatchLoad(endpoints: string[], o: WatchLoadOptions): Pr
   const lags = new Float64Array(WATCHERS * total);
   let nLags = 0;
   let received = 0;
+  let eventResponses = 0;
   let lastReceipt = 0;
   let created = 0;
   const clients: grpc.Client[] = [];
@@ -63,6 +66,7 @@ export async function runWatchLoad(endpoints: string[], o: WatchLoadOptions): Pr
     st.on('data', (r) => {
       if (r.created) created++;
       const t = performance.now();
+      if (r.events.length > 0) eventResponses++;
       for (const e of r.events) {
         const rev = Number(e.kv.mod_revision);
         const a = ackAt.get(rev);
@@ -112,6 +116,7 @@ export async function runWatchLoad(endpoints: string[], o: WatchLoadOptions): Pr
     delivered: received,
     expected,
     eventsPerSec: Math.round(received / ((lastReceipt - t0) / 1000)),
+    eventResponses,
     lagP50Ms: pct(sorted, 50),
     lagP99Ms: pct(sorted, 99),
   };

@@ -156,7 +156,7 @@ export class WatchHub {
           if (ready.length >= perRound) break;
         }
         if (ready.length === 0 && !this.again) return;
-        for (const w of ready) await this.syncOne(w);
+        for (const group of groupByHistory(ready)) await this.syncGroup(group);
         if (this.stopped) return;
       }
     } finally {
@@ -164,42 +164,78 @@ export class WatchHub {
     }
   }
 
-  /** One history page for one watcher; moves it to synced once it reaches the current revision. */
-  private async syncOne(w: Watcher): Promise<void> {
-    if (!this.unsynced.has(w) || !w.sink.writable) return;
+  /**
+   * One history page for watchers of the same range and prev_kv option, read
+   * once from the oldest of their next revisions, as etcd's syncWatchers reads
+   * once for its whole unsynced group: a thousand watchers fallen behind on one
+   * prefix cost one scan, and those at the same revision share one events array
+   * (hence one encoding). Each watcher takes the page from its own next
+   * revision; those that reach the current revision rejoin the synced set.
+   */
+  private async syncGroup(group: Watcher[]): Promise<void> {
     const compactRev = this.store.compactRev;
-    if (w.minRev < compactRev) return this.compacted(w, compactRev);
+    const live: Watcher[] = [];
+    for (const w of group) {
+      if (!this.unsynced.has(w) || !w.sink.writable) continue;
+      if (w.minRev < compactRev) this.compacted(w, compactRev);
+      else live.push(w);
+    }
+    if (live.length === 0) return;
+    const first = live[0]!;
+    const fromRev = Math.min(...live.map((w) => w.minRev));
     let page;
     try {
-      page = await this.store.eventsFrom(w.minRev, w.spec.key, w.historyRangeEnd, {
+      page = await this.store.eventsFrom(fromRev, first.spec.key, first.historyRangeEnd, {
         limit: this.opts.pageEvents ?? 1000,
-        prevKv: w.spec.prevKv,
+        prevKv: first.spec.prevKv,
       });
     } catch (e) {
-      if (e instanceof EtcdError && e.message === Errors.Compacted.message) return this.compacted(w, this.store.compactRev);
+      if (e instanceof EtcdError && e.message === Errors.Compacted.message) {
+        for (const w of live) if (this.unsynced.has(w)) this.compacted(w, this.store.compactRev);
+        return;
+      }
       throw e;
     }
-    if (!this.unsynced.has(w)) return; // cancelled while reading
-    const evs = w.filter(page.events);
-    if (evs.length > 0) {
-      w.sink.sendEvents(w, page.nextRev - 1, evs);
-      w.busy = true;
-    }
-    w.minRev = page.nextRev;
-    // Synchronous from here: no batch can slip in between the check and the move.
-    if (w.minRev > this.store.rev) {
-      if (this.lastRev !== this.store.rev) {
-        // A restore happened with no batch since: the synced set may hold a gap.
-        this.lastRev = this.store.rev;
-        for (const s of this.synced) this.unsynced.add(s);
-        this.synced.clear();
-        this.again = true;
+    const shared = new Map<string, Event[]>();
+    for (const w of live) {
+      // Cancelled while reading, or its stream filled up since: it waits for the next round.
+      if (!this.unsynced.has(w) || !w.sink.writable) continue;
+      if (w.minRev >= page.nextRev) {
+        // Ahead of this page (the group's oldest catches up first), or already current.
+        this.promoteIfCurrent(w);
+        continue;
       }
-      this.unsynced.delete(w);
-      this.synced.add(w);
-    } else {
+      const from = firstAtOrAfter(page.events, w.minRev);
+      const cacheKey = `${from}|${w.groupKey}`;
+      let evs = shared.get(cacheKey);
+      if (evs === undefined) {
+        evs = w.filter(from === 0 ? page.events : page.events.slice(from));
+        shared.set(cacheKey, evs);
+      }
+      if (evs.length > 0) {
+        w.sink.sendEvents(w, page.nextRev - 1, evs);
+        w.busy = true;
+      }
+      w.minRev = page.nextRev;
+      this.promoteIfCurrent(w);
+    }
+  }
+
+  /** Synchronous: no batch can slip in between the check and the move. */
+  private promoteIfCurrent(w: Watcher): void {
+    if (w.minRev <= this.store.rev) {
+      this.again = true;
+      return;
+    }
+    if (this.lastRev !== this.store.rev) {
+      // A restore happened with no batch since: the synced set may hold a gap.
+      this.lastRev = this.store.rev;
+      for (const s of this.synced) this.unsynced.add(s);
+      this.synced.clear();
       this.again = true;
     }
+    this.unsynced.delete(w);
+    this.synced.add(w);
   }
 
   private compacted(w: Watcher, compactRev: number): void {
@@ -216,4 +252,28 @@ export class WatchHub {
       w.busy = false;
     }
   }
+}
+
+/** Watchers whose history reads are the same scan: same range, same prev_kv option. */
+function groupByHistory(watchers: Watcher[]): Watcher[][] {
+  const groups = new Map<string, Watcher[]>();
+  for (const w of watchers) {
+    const k = w.historyKey;
+    const g = groups.get(k);
+    if (g) g.push(w);
+    else groups.set(k, [w]);
+  }
+  return [...groups.values()];
+}
+
+/** Index of the first event at or after rev (events are in revision order). */
+function firstAtOrAfter(events: Event[], rev: number): number {
+  let lo = 0;
+  let hi = events.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (events[mid]!.kv.modRevision < rev) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

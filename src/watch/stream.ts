@@ -139,6 +139,10 @@ function eventBytes(e: Event): number {
 /** Splits events into runs of whole revisions of about maxBytes (one revision is never split). */
 export function splitByRevision(events: Event[], maxBytes: number): Event[][] {
   if (events.length < 2 || events[0]!.kv.modRevision === events[events.length - 1]!.kv.modRevision) return [events];
+  // Most pages fit whole: hand back the same array, so watchers sharing it share its encoding.
+  let total = 0;
+  for (let i = 0; i < events.length && total < maxBytes; i++) total += eventBytes(events[i]!);
+  if (total < maxBytes) return [events];
   const parts: Event[][] = [];
   let cur: Event[] = [];
   let size = 0;

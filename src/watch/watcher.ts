@@ -34,6 +34,8 @@ export class Watcher {
   readonly single: boolean;
   /** Watchers with equal groupKey select exactly the same events from a batch. */
   readonly groupKey: string;
+  /** Watchers with equal historyKey read the same history (range and prev_kv; filters apply after). */
+  readonly historyKey: string;
   /** The range as eventsFrom takes it ("\0" for every key from start). */
   readonly historyRangeEnd: Buffer | undefined;
   /** Events were sent since the last progress tick (progress notifications are for idle watchers). */
@@ -51,6 +53,7 @@ export class Watcher {
     this.historyRangeEnd = spec.rangeEnd !== undefined && spec.rangeEnd.length === 0 ? Buffer.from([0]) : spec.rangeEnd;
     const f = (spec.prevKv ? 1 : 0) | (spec.noPut ? 2 : 0) | (spec.noDelete ? 4 : 0);
     this.groupKey = `${f}|${this.single ? 's' : 'r'}|${this.start}|${this.end ?? ''}`;
+    this.historyKey = `${spec.prevKv ? 1 : 0}|${this.single ? 's' : 'r'}|${this.start}|${this.end ?? ''}`;
   }
 
   matches(key: string): boolean {
@@ -71,6 +74,8 @@ export class Watcher {
 
   /** Applies the filters and the prev_kv option to events already within the range (history). */
   filter(events: Event[]): Event[] {
+    // Nothing to drop or strip: the same array, so watchers sharing it share its encoding.
+    if (!this.spec.noPut && !this.spec.noDelete && (this.spec.prevKv || !events.some((e) => e.prevKv))) return events;
     const out: Event[] = [];
     for (const e of events) {
       const ev = this.pass(e);

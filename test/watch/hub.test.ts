@@ -91,6 +91,34 @@ describe('watch hub', () => {
     expect(revs).toEqual([3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
   });
 
+  it('watchers behind on one range catch up from one history read per page, sharing events', async () => {
+    const { store, hub } = await setup();
+    for (let i = 0; i < 12; i++) store.put({ key: b(`k${i}`), value: b(`${i}`) }); // revisions 2..13
+    let reads = 0;
+    const eventsFrom = store.eventsFrom.bind(store);
+    store.eventsFrom = (...args: Parameters<typeof store.eventsFrom>) => {
+      reads++;
+      return eventsFrom(...args);
+    };
+    const out = new FakeOut();
+    const s = new WatchStream(hub, out, 1 << 20);
+    const starts = [2, 3, 3, 7, 12];
+    starts.forEach((startRevision) => s.create(spec({ startRevision }), 0));
+    s.create(spec({ startRevision: 3, noDelete: true }), 0); // same history, its own filter
+    await until(() => hub.size.synced === starts.length + 1);
+    store.put({ key: b('k-live'), value: b('x') });
+    starts.forEach((start, id) =>
+      expect(out.events(id).map((e) => e[2])).toEqual(Array.from({ length: 15 - start }, (_, i) => start + i)),
+    );
+    expect(out.events(5).map((e) => e[2])).toEqual(Array.from({ length: 12 }, (_, i) => 3 + i));
+    // Pages of 3 events from revision 2 to 13: 4 reads for the whole group, where a
+    // read per watcher would take 4 + 4 + 4 + 3 + 1 + 4.
+    expect(reads).toBe(4);
+    const first = (id: number) => out.replies.find((r) => r.watchId === id && r.events.length > 0)!.events;
+    expect(first(1)).toBe(first(2)); // same start, same options: one array, encoded once
+    expect(first(5)).toEqual(first(1));
+  });
+
   it('a stream that stops taking writes leaves its watcher unsynced; it catches up after the drain', async () => {
     const { store, hub } = await setup();
     const out = new FakeOut();
