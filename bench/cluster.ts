@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { statusOf } from './rpc';
+import { MEMBER_NODE_FLAGS } from '../src/cli/gc-tuning';
 
 export type SystemName = 'etcd-ts' | 'etcd';
 
@@ -50,7 +51,7 @@ function memberArgs(m: MemberInfo, all: MemberInfo[], token: string): string[] {
 export function commandFor(system: SystemName, repoRoot: string): { cmd: string; pre: string[] } {
   return system === 'etcd'
     ? { cmd: '/usr/bin/etcd', pre: [] }
-    : { cmd: process.execPath, pre: [path.join(repoRoot, 'bin', 'etcd-ts.js')] };
+    : { cmd: process.execPath, pre: [...MEMBER_NODE_FLAGS, path.join(repoRoot, 'bin', 'etcd-ts.js')] };
 }
 
 const live = new Set<ChildProcess>();

@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { memberArgs, parseClusterDef } from './cluster-def';
+import { MEMBER_NODE_FLAGS } from './gc-tuning';
 
 const STOP_GRACE_MS = 10_000;
 
@@ -21,7 +22,7 @@ function main(): void {
   const width = Math.max(...def.members.map((m) => m.name.length));
 
   for (const m of def.members) {
-    const child = spawn(process.execPath, [bin, ...memberArgs(def, m)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...MEMBER_NODE_FLAGS, bin, ...memberArgs(def, m)], { stdio: ['ignore', 'pipe', 'pipe'] });
     children.set(m.name, child);
     const prefix = `[${m.name.padEnd(width)}] `;
     readline.createInterface({ input: child.stdout! }).on('line', (l) => process.stdout.write(prefix + l + '\n'));

@@ -26,8 +26,10 @@ export const SNAPSHOT_CATCH_UP_ENTRIES = 5000;
  * is only metadata (the store is the state and is imaged when a follower needs
  * it), so trimming often is cheap, and it keeps a member's memory flat: with
  * etcd's 100,000 default the log alone held ~145 MB at the peak of 100k puts.
+ * 2,000 rather than 10,000: a leader's peak RSS under 1,000 writing clients
+ * fell by 14-40 MB (three runs each), at no measurable CPU cost.
  */
-export const MEMORY_LOG_ENTRIES = 10_000;
+export const MEMORY_LOG_ENTRIES = 2_000;
 
 export interface DriverHooks {
   onLeaderChange(lead: NodeId, term: number): void;

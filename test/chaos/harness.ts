@@ -15,6 +15,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { Etcd3 } from 'etcd3';
 import { loadEtcdProto } from '../../src/api/proto';
 import { memberArgs, type ClusterDef } from '../../src/cli/cluster-def';
+import { MEMBER_NODE_FLAGS } from '../../src/cli/gc-tuning';
 import { freePorts } from '../support/ports';
 import type { ClusterControl } from './nemesis';
 import { ProxyMesh } from './proxy';
@@ -213,7 +214,7 @@ export class ChaosCluster implements ClusterControl {
     const fd = fs.openSync(m.logFile, 'a');
     try {
       fs.writeSync(fd, `\n=== ${new Date().toISOString()} start ${m.name}\n`);
-      const proc = spawn(process.execPath, [BIN, ...m.args], { cwd: this.dir, stdio: ['ignore', fd, fd], env: { PATH: process.env['PATH'] ?? '' } });
+      const proc = spawn(process.execPath, [...MEMBER_NODE_FLAGS, BIN, ...m.args], { cwd: this.dir, stdio: ['ignore', fd, fd], env: { PATH: process.env['PATH'] ?? '' } });
       live.add(proc);
       proc.once('exit', (code, signal) => {
         live.delete(proc);

@@ -3,6 +3,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { MEMBER_NODE_FLAGS } from '../../src/cli/gc-tuning';
 
 /** The repository root, found upwards so both test/ (vitest) and dist/test/ (compiled benches) work. */
 export const REPO = findRepo(__dirname);
@@ -26,7 +27,7 @@ export interface Spawned {
 }
 
 export function spawnMember(args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv }): Spawned {
-  const proc = spawn(process.execPath, [BIN, ...args], {
+  const proc = spawn(process.execPath, [...MEMBER_NODE_FLAGS, BIN, ...args], {
     cwd: opts.cwd,
     env: { PATH: process.env['PATH'] ?? '', ...(opts.env ?? {}) },
     stdio: ['ignore', 'pipe', 'pipe'],
