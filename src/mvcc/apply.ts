@@ -89,7 +89,7 @@ function compareEntry(c: Compare, e: KeyEntry | undefined): boolean {
   switch (c.target) {
     case CompareTarget.VALUE:
       // Latin1 strings compare char by char, which is byte order.
-      r = compareStrings(e?.value ?? '', c.value ? c.value.toString('latin1') : '');
+      r = order(e?.value ?? '', c.value ? c.value.toString('latin1') : '');
       break;
     case CompareTarget.CREATE:
       r = Math.sign((e?.createRevision ?? 0) - (c.createRevision ?? 0));
@@ -100,12 +100,9 @@ function compareEntry(c: Compare, e: KeyEntry | undefined): boolean {
     case CompareTarget.VERSION:
       r = Math.sign((e?.version ?? 0) - (c.version ?? 0));
       break;
-    case CompareTarget.LEASE: {
-      const a = e?.lease ?? 0n;
-      const b = c.lease ?? 0n;
-      r = a < b ? -1 : a > b ? 1 : 0;
+    case CompareTarget.LEASE:
+      r = order(e?.lease ?? 0n, c.lease ?? 0n);
       break;
-    }
     default:
       return false;
   }
@@ -171,6 +168,7 @@ function runPath(tx: WriteTxn, t: TxnRequest, path: TxnPath, leaseExists: LeaseE
   }
 }
 
-function compareStrings(a: string, b: string): number {
+/** -1, 0 or 1 for two strings (latin1: byte order) or two bigints. */
+function order<T extends string | bigint>(a: T, b: T): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -61,6 +61,14 @@ export class KeyEntry {
   }
 }
 
+/**
+ * A decoded request or record carries a BigInt of its own even for "no lease";
+ * the literal is one shared constant, so 100k keys do not keep 100k zeros.
+ */
+export function shareZeroLease(lease: bigint): bigint {
+  return lease === 0n ? 0n : lease;
+}
+
 /** Revision lists up to this many numbers are kept at their exact size. */
 const EXACT_REVS = 32;
 

@@ -4,7 +4,7 @@
 // bulk sort, and only each key's newest record decoded.
 import type { Backend, MvccDb } from './backend';
 import { decodeRecord, recordKeyString, revKeyMain, revKeySub } from './codec';
-import type { KeyEntry, KeyIndex } from './key-index';
+import { shareZeroLease, type KeyEntry, type KeyIndex } from './key-index';
 import { AUX_LOWER, AUX_UPPER, auxName } from './aux';
 
 /** Records per LevelDB round trip when rebuilding the index (fewer trips, faster open). */
@@ -60,7 +60,7 @@ export async function rebuildKeyIndex(index: KeyIndex, backend: Backend, rev: nu
     e.value = r.value.toString('latin1');
     e.createRevision = r.createRevision;
     e.version = r.version;
-    e.lease = r.lease === 0n ? 0n : r.lease;
+    e.lease = shareZeroLease(r.lease);
   }
   // Liveness is set (a value or null), so the leaves' live counts are right.
   index.rebuildSorted();

@@ -5,7 +5,7 @@
 
 import type { Backend } from './backend';
 import { encodeRecord, encodeTombstone } from './codec';
-import type { KeyEntry, KeyIndex } from './key-index';
+import { shareZeroLease, type KeyEntry, type KeyIndex } from './key-index';
 import type { KeyRange, ReadView } from './reader';
 import type { Event, KeyValue } from './types';
 
@@ -63,9 +63,7 @@ export class WriteTxn implements ReadView {
     e.value = value.toString('latin1');
     e.createRevision = created;
     e.version = version;
-    // A decoded request carries a BigInt of its own even for "no lease"; the
-    // literal is one shared constant, so 100k keys do not keep 100k zeros.
-    e.lease = lease === 0n ? 0n : lease;
+    e.lease = shareZeroLease(lease);
     change.newValue = value;
     change.newCreateRevision = created;
     change.newVersion = version;

@@ -4,7 +4,8 @@
 
 import { RootWriter, type RootDb, type RootOp } from './root-writer';
 
-export type BatchOp = { type: 'put'; key: Buffer; value: Buffer } | { type: 'del'; key: Buffer };
+/** A put or delete, its key without the sublevel's prefix. */
+export type BatchOp = RootOp;
 
 /** The slice of abstract-level's API a writer needs from a sublevel (or a plain db). */
 export interface BatchTarget {

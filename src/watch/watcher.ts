@@ -51,9 +51,10 @@ export class Watcher {
     this.single = spec.rangeEnd === undefined;
     this.end = spec.rangeEnd === undefined || spec.rangeEnd.length === 0 ? undefined : spec.rangeEnd.toString('latin1');
     this.historyRangeEnd = spec.rangeEnd !== undefined && spec.rangeEnd.length === 0 ? Buffer.from([0]) : spec.rangeEnd;
+    const rangeKey = `${this.single ? 's' : 'r'}|${this.start}|${this.end ?? ''}`;
     const f = (spec.prevKv ? 1 : 0) | (spec.noPut ? 2 : 0) | (spec.noDelete ? 4 : 0);
-    this.groupKey = `${f}|${this.single ? 's' : 'r'}|${this.start}|${this.end ?? ''}`;
-    this.historyKey = `${spec.prevKv ? 1 : 0}|${this.single ? 's' : 'r'}|${this.start}|${this.end ?? ''}`;
+    this.groupKey = `${f}|${rangeKey}`;
+    this.historyKey = `${spec.prevKv ? 1 : 0}|${rangeKey}`;
   }
 
   matches(key: string): boolean {
