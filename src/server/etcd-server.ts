@@ -74,8 +74,10 @@ export class EtcdServer {
   }
 
   async compact(req: CompactionRequest): Promise<CompactionResponse> {
-    // Checked here too so an obviously bad compaction fails fast without a proposal.
-    if (req.revision > this.store.rev) throw Errors.FutureRev;
+    // An already compacted revision fails fast without a proposal: the compacted
+    // revision only grows, so applying would fail too. A revision beyond this
+    // member's is not refused here: it may be a write this member has not
+    // applied yet (a client that wrote through another member). Apply decides.
     if (req.revision <= this.store.compactRev) throw Errors.Compacted;
     const resp = ((await this.write({ compaction: req })) as { compaction: CompactionResponse }).compaction;
     if (req.physical) await resp.physical;
