@@ -29,6 +29,12 @@ export interface Config {
   rand: Rand | number;
   /** Followers drop proposals instead of forwarding them to the leader. */
   disableProposalForwarding?: boolean;
+  /**
+   * Tell followers a new commit index with their next message (or the leader's
+   * next tick) unless they wait on it, instead of with an empty append at once
+   * as etcd does (see bcastCommit). Default false.
+   */
+  deferCommitBroadcast?: boolean;
 }
 
 export interface ResolvedConfig {
@@ -46,6 +52,7 @@ export interface ResolvedConfig {
   readOnlyOption: 'safe' | 'leaseBased';
   rand: Rand;
   disableProposalForwarding: boolean;
+  deferCommitBroadcast: boolean;
 }
 
 export function resolveConfig(c: Config): ResolvedConfig {
@@ -74,5 +81,6 @@ export function resolveConfig(c: Config): ResolvedConfig {
     readOnlyOption,
     rand: typeof c.rand === 'number' ? mulberry32(c.rand) : c.rand,
     disableProposalForwarding: c.disableProposalForwarding ?? false,
+    deferCommitBroadcast: c.deferCommitBroadcast ?? false,
   };
 }

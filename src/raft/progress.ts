@@ -66,6 +66,18 @@ export class Progress {
   recentActive: boolean;
   /** In Probe state: an append was sent and we wait for its answer (or a heartbeat) first. */
   probeSent = false;
+  /**
+   * The commit index moved and this follower was not told, because it had no
+   * entries to receive and waits for nothing (see bcastCommit): its next append
+   * or heartbeat carries it, and the leader's next tick sends it at the latest.
+   */
+  commitPending = false;
+  /**
+   * The last log index holding proposals this follower forwarded: it has clients
+   * waiting on them, so it is told the commit index that covers them at once. 0
+   * when there is none.
+   */
+  forwardedIndex = 0;
   readonly inflights: Inflights;
   isLearner: boolean;
 
@@ -82,6 +94,8 @@ export class Progress {
     p.state = this.state;
     p.pendingSnapshot = this.pendingSnapshot;
     p.probeSent = this.probeSent;
+    p.commitPending = this.commitPending;
+    p.forwardedIndex = this.forwardedIndex;
     // A fresh window: the clone replaces the original, whose inflights are dropped.
     return p;
   }
@@ -92,6 +106,8 @@ export class Progress {
     this.match = 0;
     this.next = next;
     this.recentActive = false;
+    this.commitPending = false;
+    this.forwardedIndex = 0;
   }
 
   private resetState(state: ProgressState): void {

@@ -11,7 +11,7 @@ import { VoteResult } from './quorum';
 import { applyConfChange } from './membership';
 import { releasePendingReadIndexMessages } from './read_index';
 import { ReadOnly } from './read_only';
-import { bcastAppend } from './replicate';
+import { bcastCommit, flushPendingCommits } from './replicate';
 import { stepCandidate, stepFollower } from './step_follower';
 import { stepLeader } from './step_leader';
 import { stepVoteRequest } from './step_vote';
@@ -134,7 +134,7 @@ export class Raft {
     const pr = this.trk.progress.get(this.id);
     if (pr && pr.maybeUpdate(this.raftLog.persistedIndex()) && this.maybeCommit()) {
       releasePendingReadIndexMessages(this);
-      bcastAppend(this);
+      bcastCommit(this);
     }
   }
 
@@ -332,6 +332,7 @@ export class Raft {
       this.heartbeatElapsed = 0;
       this.step(newMessage(MessageType.Beat, NONE, this.id));
     }
+    if (this.state === StateType.Leader) flushPendingCommits(this);
   }
 
   // ---- step ----

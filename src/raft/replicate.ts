@@ -4,6 +4,7 @@
 
 import { ErrCompacted, ErrSnapshotTemporarilyUnavailable } from './errors';
 import { ProgressState } from './progress';
+import type { Progress } from './progress';
 import type { Raft } from './raft';
 import { Entry, MessageType, NodeId, StateType } from './types';
 import { EMPTY_BYTES, newMessage } from './util';
@@ -50,6 +51,7 @@ export function maybeSendAppend(r: Raft, to: NodeId, sendIfEmpty: boolean): bool
   m.logTerm = prevTerm;
   m.entries = ents;
   m.commit = r.raftLog.committed;
+  toldCommit(pr, m.commit, r.raftLog.committed);
   if (ents.length > 0) {
     if (pr.state === ProgressState.Replicate) {
       const last = ents[ents.length - 1]!.index;
@@ -69,12 +71,47 @@ export function sendHeartbeat(r: Raft, to: NodeId, ctx: Uint8Array): void {
   // Never tell a follower to commit beyond what it is known to hold: it may lack
   // those entries, or hold conflicting ones from an older term.
   m.commit = Math.min(pr.match, r.raftLog.committed);
+  toldCommit(pr, m.commit, r.raftLog.committed);
   m.context = ctx;
   r.send(m);
 }
 
 export function bcastAppend(r: Raft): void {
   for (const id of r.trk.progress.keys()) if (id !== r.id) sendAppend(r, id);
+}
+
+/** A message to `pr` carried commit index `sent`; `committed` is the leader's. */
+function toldCommit(pr: Progress, sent: number, committed: number): void {
+  if (sent === committed) pr.commitPending = false;
+  if (sent >= pr.forwardedIndex) pr.forwardedIndex = 0;
+}
+
+/**
+ * The commit index moved. etcd's leader sends every follower an append at once,
+ * empty if need be, to carry it. Here a follower hears it at once only when it
+ * has entries to receive anyway or waits on proposals it forwarded; the others
+ * get it with their next append or heartbeat, and at the latest on the leader's
+ * next tick (flushPendingCommits). With one client writing, each write used to
+ * cost two empty appends, two acknowledgements and a Raft round on each
+ * follower: a third of the cluster's messages, sent while the client's answer
+ * was on its way. Safety does not depend on when a follower learns the commit
+ * index, and follower reads are unaffected: a ReadIndex round's heartbeats
+ * carry it.
+ */
+export function bcastCommit(r: Raft): void {
+  if (!r.cfg.deferCommitBroadcast) return bcastAppend(r);
+  const committed = r.raftLog.committed;
+  for (const [id, pr] of r.trk.progress) {
+    if (id === r.id) continue;
+    const waiting = pr.forwardedIndex > 0 && pr.forwardedIndex <= committed;
+    // A paused follower gets nothing now either way; it is told when it resumes.
+    if (!maybeSendAppend(r, id, waiting)) pr.commitPending = true;
+  }
+}
+
+/** Sends the commit index to every follower that was not told it yet (see bcastCommit). */
+export function flushPendingCommits(r: Raft): void {
+  for (const [id, pr] of r.trk.progress) if (id !== r.id && pr.commitPending) sendAppend(r, id);
 }
 
 /** Sends the proposals appended since the last Ready to every follower whose flow control allows. */

@@ -6,7 +6,7 @@ import { ErrProposalDropped } from './errors';
 import { ProgressState } from './progress';
 import type { Raft } from './raft';
 import { releasePendingReadIndexMessages, responseToReadIndexReq, sendReadIndexResponse } from './read_index';
-import { bcastAppend, bcastHeartbeat, maybeSendAppend, sendAppend, sendTimeoutNow } from './replicate';
+import { bcastCommit, bcastHeartbeat, maybeSendAppend, sendAppend, sendTimeoutNow } from './replicate';
 import { EntryType, Message, MessageType, NONE } from './types';
 
 export function stepLeader(r: Raft, m: Message): void {
@@ -66,7 +66,7 @@ export function stepLeader(r: Raft, m: Message): void {
 
         if (r.maybeCommit()) {
           releasePendingReadIndexMessages(r);
-          bcastAppend(r);
+          bcastCommit(r);
         } else if (oldPaused) {
           sendAppend(r, m.from);
         }
@@ -145,6 +145,9 @@ function propose(r: Raft, m: Message): void {
     }
   }
   if (!r.appendEntry(m.entries)) throw new ErrProposalDropped('raft proposal dropped: too many uncommitted entries');
+  // Forwarded by a follower: its clients wait for these entries to be applied there.
+  const from = m.from !== r.id ? r.trk.progress.get(m.from) : undefined;
+  if (from) from.forwardedIndex = r.raftLog.lastIndex();
   // Sending waits for the next Ready (flushAppends): every proposal made until then
   // shares one MsgApp per follower instead of one each.
   r.appendsPending = true;

@@ -88,6 +88,7 @@ export class Member {
       checkQuorum: true,
       preVote: true,
       readOnlyOption: 'safe',
+      deferCommitBroadcast: true,
       rand: randomBytes(4).readUInt32BE(0),
     });
     if (state.fresh) node.bootstrap(membership.ids());

@@ -210,26 +210,29 @@ export class RaftDriver {
 
     // Committed entries already on this member's disk before this Ready are
     // applied (and their clients answered) while this Ready's write is in flight,
-    // as etcd applies in parallel with persisting. An entry this Ready rewrites
-    // (a follower's conflicting tail) is not on disk yet, whatever its index.
+    // as etcd applies in parallel with persisting. The write starts first: on a
+    // follower it is what the leader waits for. An entry this Ready rewrites (a
+    // follower's conflicting tail) is not on disk yet, whatever its index.
     let durable = this.storage.lastIndex();
     if (rd.entries.length > 0) durable = Math.min(durable, rd.entries[0]!.index - 1);
     let early = 0;
     while (early < rd.committedEntries.length && rd.committedEntries[early]!.index <= durable) early++;
-    if (early > 0) await this.applyCommitted(rd.committedEntries.slice(0, early));
 
     if (rd.entries.length > 0) this.storage.append(rd.entries);
     if (rd.hardState) {
       this.storage.setHardState(rd.hardState);
       this.committed = rd.hardState.commit;
     }
+    let saved: Promise<void> | undefined;
     if (rd.entries.length > 0 || rd.snapshot || rd.mustSync) {
-      await this.wal.save({
+      saved = this.wal.save({
         hardState: rd.hardState ?? this.unsavedHardState,
         entries: rd.entries,
         snapshot: rd.snapshot ? { metadata: rd.snapshot.metadata } : undefined,
         mustSync: rd.mustSync || rd.snapshot !== undefined,
       });
+      // Awaited below; if applying fails first, the member stops on that error instead.
+      saved.catch(() => undefined);
       this.unsavedHardState = undefined;
     } else if (rd.hardState) {
       // Only the commit index moved. Raft treats it as volatile (a restarted
@@ -238,6 +241,8 @@ export class RaftDriver {
       // anyway instead of costing a LevelDB write on every commit.
       this.unsavedHardState = rd.hardState;
     }
+    if (early > 0) await this.applyCommitted(rd.committedEntries.slice(0, early));
+    if (saved) await saved;
     if (later.length > 0) await this.sendWithSnapshots(later);
 
     if (early < rd.committedEntries.length) await this.applyCommitted(early === 0 ? rd.committedEntries : rd.committedEntries.slice(early));

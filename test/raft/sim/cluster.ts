@@ -29,6 +29,8 @@ export interface SimOptions {
   leaderSendCrash: number;
   /** Send MsgApp/MsgHeartbeat/MsgSnap before persisting the Ready (allowed for leaders). */
   earlySend: boolean;
+  /** Raft's deferCommitBroadcast (what members run with). */
+  deferCommitBroadcast: boolean;
 }
 
 export class SimMember {
@@ -93,6 +95,7 @@ export class SimCluster {
       checkQuorum: this.opts.checkQuorum,
       preVote: this.opts.preVote,
       readOnlyOption: 'safe',
+      deferCommitBroadcast: this.opts.deferCommitBroadcast,
       rand: (this.seed * 7919 + ++this.seedCounter) >>> 0,
     });
     // The state machine is volatile: rebuilt from the snapshot, then replayed from the log.
