@@ -1,6 +1,7 @@
-// The comparison runner: starts a fresh 3-member etcd-ts cluster, runs every
-// workload against its leader and against all members, tears it down, then does
-// the same with Debian's real etcd, and prints/writes one side-by-side table.
+// The comparison runner: starts a fresh 3-member etcd-ts cluster and a fresh
+// 3-member cluster of Debian's real etcd, runs every workload against the
+// leader and against all members of each, one system right after the other,
+// and prints/writes one side-by-side table.
 //
 //   npm run bench -- [--quick] [--only put-100,get-lin] [--skip-etcd] [--skip-ets] [--total N] [--client raw]
 //                    [--etcd-from bench/results/<earlier run>.json]
@@ -17,7 +18,7 @@ import type { BenchReport, SystemRun } from './results';
 import { runWatchLoad } from './watch-load';
 import { formatText, buildRows, fmtCount, fmtMs } from './table';
 import { RANGE_PREFIX, type ClientKind } from './task';
-import { POPULATE_KEYS, QUICK_DIVISOR, RANGE_KEYS, TARGETS, selectWorkloads, type Workload } from './workloads';
+import { POPULATE_KEYS, QUICK_DIVISOR, RANGE_KEYS, TARGETS, selectWorkloads, type Target, type Workload } from './workloads';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..'); // dist/bench -> repo
 const ETS_BIN = path.join(REPO_ROOT, 'bin', 'etcd-ts.js');
@@ -103,11 +104,28 @@ function unavailable(system: SystemName, f: Flags): string | null {
  * after a heavy phase. Throws if a member has exited. */
 const leaderOf = async (cluster: Cluster): Promise<string> => cluster.waitHealthy(10_000);
 
-/** Pre-populates, then runs every workload against the leader and all members. */
-async function measure(cluster: Cluster, run: SystemRun, workloads: Workload[], f: Flags, withMemory: boolean): Promise<void> {
+/** What a system's run needs between phases: its cluster and the txn-cas revision cache. */
+interface Live {
+  cluster: Cluster;
+  run: SystemRun;
+  revCache: SharedArrayBuffer;
+}
+
+/**
+ * Endpoints for a phase. "All members" puts the followers first: a workload with
+ * fewer connections than members (put-1) then talks to a follower in both
+ * systems, instead of to whichever member happened to be first in the list
+ * (which made that row swing between runs with who won the first election).
+ */
+async function endpointsFor(cluster: Cluster, target: Target): Promise<string[]> {
+  const leader = await leaderOf(cluster);
+  return target === 'leader' ? [leader] : [...cluster.endpoints.filter((e) => e !== leader), leader];
+}
+
+/** Pre-populates the key space (and the range keys) and reads the memory row. */
+async function prepare(l: Live, workloads: Workload[], f: Flags, withMemory: boolean): Promise<void> {
+  const { cluster, run, revCache } = l;
   const system = run.system;
-  // Shared mod_revision cache for txn-cas, filled by the pre-population.
-  const revCache = new SharedArrayBuffer(f.keys * Float64Array.BYTES_PER_ELEMENT);
   if (withMemory || workloads.some((w) => w.needsKeys)) {
     const r = await runLoad({
       endpoints: [await leaderOf(cluster)], client: f.client, op: 'populate', conns: 10, clients: 100, total: 0,
@@ -125,37 +143,43 @@ async function measure(cluster: Cluster, run: SystemRun, workloads: Workload[], 
     });
     progress(`${system}: populated ${RANGE_KEYS} keys under ${RANGE_PREFIX}: ${summary(r)}`);
   }
-  for (const w of workloads) {
-    for (const target of TARGETS) {
-      const phase = `${system} ${w.name} ${target === 'leader' ? 'leader' : 'all members'}`;
-      const endpoints = target === 'leader' ? [await leaderOf(cluster)] : cluster.endpoints;
-      try {
-        const cpuBefore = cluster.cpuSeconds();
-        const r = await runLoad({
-          endpoints, client: f.client, op: w.op, serializable: w.serializable ?? false, conns: w.conns, clients: w.clients,
-          total: totalFor(w, f), keySpace: f.keys, revCache, durationMs: f.quick ? PHASE_CAP_MS.quick : PHASE_CAP_MS.full,
-        });
-        if (r.ops) r.serverCpuUsPerOp = ((cluster.cpuSeconds() - cpuBefore) * 1e6) / r.ops;
-        (run.workloads[w.name] ??= {})[target] = r;
-        progress(`${phase}: ${summary(r)}`);
-      } catch (err) {
-        progress(`${phase}: failed: ${(err as Error).message}`); // e.g. a connection never came up
-      }
-    }
-  }
-  if (!f.only || f.only.split(',').includes('watch')) {
-    try {
-      const endpoints = cluster.endpoints.map((e) => e.replace(/^https?:\/\//, ''));
-      const r = await runWatchLoad(endpoints, { watchers: 1000, writers: 100, putsPerWriter: f.quick ? 5 : 20 });
-      run.watch = r;
-      progress(`${system} watch: ${fmtCount(r.eventsPerSec)} events/s to ${r.watchers} watchers (${r.delivered}/${r.expected}), lag p50 ${r.lagP50Ms.toFixed(1)} ms, p99 ${r.lagP99Ms.toFixed(1)} ms`);
-    } catch (err) {
-      progress(`${system} watch: failed: ${(err as Error).message}`);
-    }
+}
+
+/** One workload against one target. `idle` is the other system's cluster, whose CPU during the phase is reported. */
+async function measurePhase(l: Live, w: Workload, target: Target, f: Flags, idle?: Cluster): Promise<void> {
+  const { cluster, run, revCache } = l;
+  const phase = `${run.system} ${w.name} ${target === 'leader' ? 'leader' : 'all members'}`;
+  try {
+    const endpoints = await endpointsFor(cluster, target);
+    const cpuBefore = cluster.cpuSeconds();
+    const idleBefore = idle?.cpuSeconds() ?? 0;
+    const r = await runLoad({
+      endpoints, client: f.client, op: w.op, serializable: w.serializable ?? false, conns: w.conns, clients: w.clients,
+      total: totalFor(w, f), keySpace: f.keys, revCache, durationMs: f.quick ? PHASE_CAP_MS.quick : PHASE_CAP_MS.full,
+    });
+    if (r.ops) r.serverCpuUsPerOp = ((cluster.cpuSeconds() - cpuBefore) * 1e6) / r.ops;
+    (run.workloads[w.name] ??= {})[target] = r;
+    const other = idle ? `; idle cluster ${(((idle.cpuSeconds() - idleBefore) / r.elapsedS) * 100).toFixed(1)} % CPU` : '';
+    progress(`${phase}: ${summary(r)}${other}`);
+  } catch (err) {
+    progress(`${phase}: failed: ${(err as Error).message}`); // e.g. a connection never came up
   }
 }
 
-async function runSystem(system: SystemName, workloads: Workload[], f: Flags, withMemory: boolean): Promise<SystemRun> {
+async function measureWatch(l: Live, f: Flags): Promise<void> {
+  if (f.only && !f.only.split(',').includes('watch')) return;
+  try {
+    const endpoints = l.cluster.endpoints.map((e) => e.replace(/^https?:\/\//, ''));
+    const r = await runWatchLoad(endpoints, { watchers: 1000, writers: 100, putsPerWriter: f.quick ? 5 : 20 });
+    l.run.watch = r;
+    progress(`${l.run.system} watch: ${fmtCount(r.eventsPerSec)} events/s to ${r.watchers} watchers (${r.delivered}/${r.expected}), lag p50 ${r.lagP50Ms.toFixed(1)} ms, p99 ${r.lagP99Ms.toFixed(1)} ms`);
+  } catch (err) {
+    progress(`${l.run.system} watch: failed: ${(err as Error).message}`);
+  }
+}
+
+/** Starts a system's cluster and waits for a leader; a SystemRun saying why when it cannot. */
+async function startSystem(system: SystemName, f: Flags): Promise<Live | SystemRun> {
   const run: SystemRun = { system, workloads: {}, peak: [] };
   const reason = unavailable(system, f);
   if (reason) {
@@ -164,35 +188,83 @@ async function runSystem(system: SystemName, workloads: Workload[], f: Flags, wi
   }
   const dataRoot = path.join(REPO_ROOT, 'tmp', 'bench');
   fs.mkdirSync(dataRoot, { recursive: true });
-  const cluster = new Cluster({
-    system, size: 3, dataRoot, repoRoot: REPO_ROOT,
-    portBase: f.portBase + (system === 'etcd' ? 50 : 0), // both never run at once, but a slow exit must not collide
-  });
+  const cluster = new Cluster({ system, size: 3, dataRoot, repoRoot: REPO_ROOT, portBase: f.portBase + (system === 'etcd' ? 50 : 0) });
+  cluster.start();
+  progress(`${system}: starting 3 members (${cluster.endpoints.join(' ')}), data in ${cluster.dataPath}`);
   try {
-    cluster.start();
-    progress(`${system}: starting 3 members (${cluster.endpoints.join(' ')}), data in ${cluster.dataPath}`);
-    try {
-      const leader = await cluster.waitHealthy(HEALTHY_TIMEOUT_MS[system]);
-      progress(`${system}: healthy, leader ${leader}`);
-    } catch (err) {
-      const msg = `cluster did not become healthy: ${(err as Error).message}`;
-      progress(`${system}: ${msg}; skipping. Member logs:\n${cluster.logTails(5)}`);
-      return { ...run, skipped: msg };
-    }
-    try {
-      await measure(cluster, run, workloads, f, withMemory);
-    } catch (err) {
-      // A member died or stopped answering: keep what was measured, say why the rest is missing.
-      run.error = (err as Error).message;
-      progress(`${system}: aborted: ${run.error}. Member logs:\n${cluster.logTails(10)}`);
-    }
-    run.peak = cluster.memory();
-    progress(`${system}: peak RSS ${run.peak.map((m) => (m ? `${m.peakMB.toFixed(0)} MB` : '?')).join(' / ')}`);
-    return run;
-  } finally {
+    const leader = await cluster.waitHealthy(HEALTHY_TIMEOUT_MS[system]);
+    progress(`${system}: healthy, leader ${leader}`);
+  } catch (err) {
+    const msg = `cluster did not become healthy: ${(err as Error).message}`;
+    progress(`${system}: ${msg}; skipping. Member logs:\n${cluster.logTails(5)}`);
     await cluster.stop(f.keepData);
-    progress(`${system}: stopped`);
+    return { ...run, skipped: msg };
   }
+  return { cluster, run, revCache: new SharedArrayBuffer(f.keys * Float64Array.BYTES_PER_ELEMENT) };
+}
+
+/** A member died or stopped answering: keep what was measured, say why the rest is missing. */
+function aborted(l: Live, err: unknown): void {
+  l.run.error = (err as Error).message;
+  progress(`${l.run.system}: aborted: ${l.run.error}. Member logs:\n${l.cluster.logTails(10)}`);
+}
+
+async function finish(l: Live, f: Flags): Promise<SystemRun> {
+  l.run.peak = l.cluster.memory();
+  progress(`${l.run.system}: peak RSS ${l.run.peak.map((m) => (m ? `${m.peakMB.toFixed(0)} MB` : '?')).join(' / ')}`);
+  await l.cluster.stop(f.keepData);
+  progress(`${l.run.system}: stopped`);
+  return l.run;
+}
+
+/** One system alone, start to finish (etcd-ts alone, or etcd-ts against stored etcd figures). */
+async function runSystem(system: SystemName, workloads: Workload[], f: Flags, withMemory: boolean): Promise<SystemRun> {
+  const l = await startSystem(system, f);
+  if (!('cluster' in l)) return l;
+  try {
+    await prepare(l, workloads, f, withMemory);
+    for (const w of workloads) for (const target of TARGETS) await measurePhase(l, w, target, f);
+    await measureWatch(l, f);
+  } catch (err) {
+    aborted(l, err);
+  }
+  return finish(l, f);
+}
+
+/**
+ * Both systems side by side: both clusters run for the whole comparison, and
+ * each phase runs against one right after the other, the first alternating
+ * from workload to workload. The machine's speed drifts by up to 1.7x within an
+ * hour (CPU per op of both systems); measured minutes apart, the drift decided
+ * ratios. The idle cluster's CPU during each phase is reported.
+ */
+async function runInterleaved(workloads: Workload[], f: Flags, withMemory: boolean): Promise<BenchReport['runs']> {
+  const ts = await startSystem('etcd-ts', f);
+  const etcd = await startSystem('etcd', f);
+  const both = [ts, etcd].filter((x): x is Live => 'cluster' in x);
+  const failed = new Set<Live>();
+  const step = async (l: Live, fn: () => Promise<void>): Promise<void> => {
+    if (failed.has(l)) return;
+    try {
+      await fn();
+    } catch (err) {
+      failed.add(l);
+      aborted(l, err);
+    }
+  };
+  try {
+    for (const l of both) await step(l, () => prepare(l, workloads, f, withMemory));
+    for (const [i, w] of workloads.entries()) {
+      const order = i % 2 === 0 ? both : [...both].reverse();
+      for (const target of TARGETS) {
+        for (const l of order) await step(l, () => measurePhase(l, w, target, f, both.find((o) => o !== l)?.cluster));
+      }
+    }
+    for (const l of both) await step(l, () => measureWatch(l, f));
+  } finally {
+    for (const l of both) await finish(l, f);
+  }
+  return { 'etcd-ts': 'cluster' in ts ? ts.run : ts, etcd: 'cluster' in etcd ? etcd.run : etcd };
 }
 
 /** Real etcd's figures do not change while etcd-ts is developed: reusing a stored
@@ -212,9 +284,13 @@ async function main(): Promise<void> {
   const withMemory = !f.only || f.only.split(',').includes('memory');
   const startedAt = new Date().toISOString();
   const loadAvgStart = os.loadavg()[0] ?? 0;
-  const runs: BenchReport['runs'] = {};
-  runs['etcd-ts'] = await runSystem('etcd-ts', workloads, f, withMemory);
-  runs.etcd = f.etcdFrom ? etcdFromFile(f.etcdFrom) : await runSystem('etcd', workloads, f, withMemory);
+  let runs: BenchReport['runs'] = {};
+  if (f.etcdFrom || f.skipEtcd || f.skipEts) {
+    runs['etcd-ts'] = await runSystem('etcd-ts', workloads, f, withMemory);
+    runs.etcd = f.etcdFrom ? etcdFromFile(f.etcdFrom) : await runSystem('etcd', workloads, f, withMemory);
+  } else {
+    runs = await runInterleaved(workloads, f, withMemory);
+  }
   const report: BenchReport = {
     startedAt,
     finishedAt: new Date().toISOString(),
