@@ -135,9 +135,11 @@ describe('leader kill', () => {
     const lead = await leaderIndex();
     const others = [0, 1, 2].filter((i) => i !== lead);
     const g = await call<{ ID: string }>(lease(others[0]!), 'LeaseGrant', { TTL: 4 });
-    await call(kv(others[0]!), 'Put', { key: b('safe/k'), value: b('v'), lease: g.ID });
+    const put = await call<{ header: { revision: string } }>(kv(others[0]!), 'Put', { key: b('safe/k'), value: b('v'), lease: g.ID });
     const w = new RawWatch(cluster.endpoints[others[1]!]!);
-    w.create({ key: b('safe/k') });
+    // From the revision after the put: the watched member may not have applied the
+    // put yet, and a watch without a start revision starts from its own revision.
+    w.create({ key: b('safe/k'), start_revision: String(Number(put.header.revision) + 1) });
     let keeping = true;
     const loop = (async () => {
       for (let i = 0; i < 200 && keeping; i++) {
