@@ -217,31 +217,18 @@ async function finish(l: Live, f: Flags): Promise<SystemRun> {
   return l.run;
 }
 
-/** One system alone, start to finish (etcd-ts alone, or etcd-ts against stored etcd figures). */
-async function runSystem(system: SystemName, workloads: Workload[], f: Flags, withMemory: boolean): Promise<SystemRun> {
-  const l = await startSystem(system, f);
-  if (!('cluster' in l)) return l;
-  try {
-    await prepare(l, workloads, f, withMemory);
-    for (const w of workloads) for (const target of TARGETS) await measurePhase(l, w, target, f);
-    await measureWatch(l, f);
-  } catch (err) {
-    aborted(l, err);
-  }
-  return finish(l, f);
-}
-
 /**
- * Both systems side by side: both clusters run for the whole comparison, and
+ * The systems side by side: their clusters run for the whole comparison, and
  * each phase runs against one right after the other, the first alternating
  * from workload to workload. The machine's speed drifts by up to 1.7x within an
  * hour (CPU per op of both systems); measured minutes apart, the drift decided
- * ratios. The idle cluster's CPU during each phase is reported.
+ * ratios. The idle cluster's CPU during each phase is reported. A system that
+ * is skipped or not installed leaves the other to run alone.
  */
-async function runInterleaved(workloads: Workload[], f: Flags, withMemory: boolean): Promise<BenchReport['runs']> {
-  const ts = await startSystem('etcd-ts', f);
-  const etcd = await startSystem('etcd', f);
-  const both = [ts, etcd].filter((x): x is Live => 'cluster' in x);
+async function runInterleaved(systems: SystemName[], workloads: Workload[], f: Flags, withMemory: boolean): Promise<BenchReport['runs']> {
+  const started: (Live | SystemRun)[] = [];
+  for (const system of systems) started.push(await startSystem(system, f));
+  const both = started.filter((x): x is Live => 'cluster' in x);
   const failed = new Set<Live>();
   const step = async (l: Live, fn: () => Promise<void>): Promise<void> => {
     if (failed.has(l)) return;
@@ -264,7 +251,9 @@ async function runInterleaved(workloads: Workload[], f: Flags, withMemory: boole
   } finally {
     for (const l of both) await finish(l, f);
   }
-  return { 'etcd-ts': 'cluster' in ts ? ts.run : ts, etcd: 'cluster' in etcd ? etcd.run : etcd };
+  const runs: BenchReport['runs'] = {};
+  for (const x of started) runs['cluster' in x ? x.run.system : x.system] = 'cluster' in x ? x.run : x;
+  return runs;
 }
 
 /** Real etcd's figures do not change while etcd-ts is developed: reusing a stored
@@ -284,13 +273,8 @@ async function main(): Promise<void> {
   const withMemory = !f.only || f.only.split(',').includes('memory');
   const startedAt = new Date().toISOString();
   const loadAvgStart = os.loadavg()[0] ?? 0;
-  let runs: BenchReport['runs'] = {};
-  if (f.etcdFrom || f.skipEtcd || f.skipEts) {
-    runs['etcd-ts'] = await runSystem('etcd-ts', workloads, f, withMemory);
-    runs.etcd = f.etcdFrom ? etcdFromFile(f.etcdFrom) : await runSystem('etcd', workloads, f, withMemory);
-  } else {
-    runs = await runInterleaved(workloads, f, withMemory);
-  }
+  const runs = await runInterleaved(f.etcdFrom ? ['etcd-ts'] : ['etcd-ts', 'etcd'], workloads, f, withMemory);
+  if (f.etcdFrom) runs.etcd = etcdFromFile(f.etcdFrom);
   const report: BenchReport = {
     startedAt,
     finishedAt: new Date().toISOString(),
