@@ -8,13 +8,9 @@ import type { HeaderValues } from '../server/etcd-server';
 import type { WatchHub } from '../watch/hub';
 import { WatchStream, type WatchReply } from '../watch/stream';
 import type { WatchSpec } from '../watch/watcher';
-import type { Event as PbEvent } from '../gen/mvccpb/Event';
 import type { WatchRequest__Output } from '../gen/etcdserverpb/WatchRequest';
 import type { WatchCreateRequest__Output } from '../gen/etcdserverpb/WatchCreateRequest';
-import type { WatchResponse } from '../gen/etcdserverpb/WatchResponse';
-import { kvToPb } from './convert';
-import { toHeader } from './header';
-import { serviceDefinition } from './proto';
+import { encodeWatchEvents, encodeWatchHead } from './encode-watch';
 
 export interface WatchServiceDeps {
   hub: WatchHub;
@@ -23,26 +19,13 @@ export interface WatchServiceDeps {
   maxResponseBytes: number;
 }
 
-/**
- * Many watchers get the same events array from one batch: its protobuf bytes
- * are made once and appended to each watcher's small head (header, watch_id).
- * Protobuf allows a message's fields in any order and a repeated field in
- * pieces, so head bytes + events bytes is a valid WatchResponse. The client
- * server sends such ready-made Buffers as they are (passBuffersThrough in
- * grpc-server.ts, shared by every service).
- */
-const serialize = serviceDefinition('Watch')['Watch']!.responseSerialize as (v: WatchResponse) => Buffer;
+/** Events arrays shared by many watchers are encoded once (see encodeWatchEvents). */
 const encodedEvents = new WeakMap<Event[], Buffer>();
 
 function eventsBytes(events: Event[]): Buffer {
   let bytes = encodedEvents.get(events);
   if (!bytes) {
-    const pbs = events.map((e) => {
-      const ev: PbEvent = { type: e.type, kv: kvToPb(e.kv) };
-      if (e.prevKv) ev.prev_kv = kvToPb(e.prevKv);
-      return ev;
-    });
-    bytes = serialize({ events: pbs });
+    bytes = encodeWatchEvents(events);
     encodedEvents.set(events, bytes);
   }
   return bytes;
@@ -69,16 +52,12 @@ export function createSpecFromPb(c: WatchCreateRequest__Output): WatchSpec {
 
 export function watchService(deps: WatchServiceDeps): grpc.UntypedServiceImplementation {
   return {
-    Watch: (call: grpc.ServerDuplexStream<WatchRequest__Output, WatchResponse | Buffer>) => {
-      const toPb = (r: WatchReply): WatchResponse | Buffer => {
-        const res: WatchResponse = { header: toHeader(deps.header(), r.revision), watch_id: r.watchId };
-        if (r.created) res.created = true;
-        if (r.canceled) res.canceled = true;
-        if (r.compactRevision) res.compact_revision = r.compactRevision;
-        if (r.cancelReason) res.cancel_reason = r.cancelReason;
-        if (r.fragment) res.fragment = true;
-        if (r.events.length === 0) return res;
-        return Buffer.concat([serialize(res), eventsBytes(r.events)]);
+    Watch: (call: grpc.ServerDuplexStream<WatchRequest__Output, Buffer>) => {
+      // Ready-made bytes, which the client server sends as they are
+      // (passBuffersThrough in grpc-server.ts).
+      const toPb = (r: WatchReply): Buffer => {
+        const head = encodeWatchHead(r, { ...deps.header(), revision: r.revision });
+        return r.events.length === 0 ? head : Buffer.concat([head, eventsBytes(r.events)]);
       };
       let open = true;
       const stream = new WatchStream(

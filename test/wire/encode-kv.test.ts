@@ -1,43 +1,12 @@
 // The hand-written KV answer encoders against protobufjs: for many random
 // answers, decoding our bytes with etcd's message types gives exactly what
 // decoding protobufjs's encoding of the same answer (as plain objects) gives.
-import * as protobuf from 'protobufjs';
-import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { deleteRangeToPb, putToPb, rangeToPb, txnToPb } from '../../src/api/convert';
 import { encodeDeleteRangeResponse, encodePutResponse, encodeRangeResponse, encodeTxnResponse, type HeaderFields } from '../../src/api/encode-kv';
 import { toHeader } from '../../src/api/header';
-import { PROTO_DIR } from '../../src/api/proto';
+import { header, randomKv, rng, toObj, type } from './pb-fixtures';
 import type * as mvcc from '../../src/mvcc/types';
-
-const root = new protobuf.Root();
-root.resolvePath = (_origin, target) => (path.isAbsolute(target) ? target : path.join(PROTO_DIR, target));
-root.loadSync('rpc.proto', { keepCase: true });
-const type = (name: string) => root.lookupType(`etcdserverpb.${name}`);
-const toObj = (t: protobuf.Type, bytes: Uint8Array) => t.toObject(t.decode(bytes), { longs: String, bytes: String, defaults: true, oneofs: true });
-
-/** Seeded xorshift, so a failure replays. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
-}
-
-function randomKv(r: () => number): mvcc.KeyValue {
-  const big = r() < 0.1;
-  return {
-    key: Buffer.from(Array.from({ length: 1 + Math.floor(r() * 20) }, () => Math.floor(r() * 256))),
-    value: Buffer.alloc(r() < 0.2 ? 0 : Math.floor(r() * 300), Math.floor(r() * 256)),
-    createRevision: big ? 2 ** 40 + Math.floor(r() * 1000) : Math.floor(r() * 1000),
-    modRevision: Math.floor(r() * 100000),
-    version: r() < 0.1 ? 0 : Math.floor(r() * 50),
-    lease: r() < 0.5 ? 0n : r() < 0.5 ? BigInt(Math.floor(r() * 2 ** 50)) : 0x7fffffffffffffffn - BigInt(Math.floor(r() * 1000)),
-  };
-}
 
 const kvs = (r: () => number, max: number) => Array.from({ length: Math.floor(r() * max) }, () => randomKv(r));
 
@@ -47,10 +16,6 @@ function randomOp(r: () => number, depth: number): mvcc.ResponseOp {
   if (k === 1) return { responsePut: r() < 0.5 ? { revision: 7, prevKv: randomKv(r) } : { revision: 7 } };
   if (k === 2) return { responseDeleteRange: { revision: 7, deleted: Math.floor(r() * 3), prevKvs: kvs(r, 3) } };
   return { responseTxn: { revision: 7, succeeded: r() < 0.5, responses: Array.from({ length: Math.floor(r() * 3) }, () => randomOp(r, depth - 1)) } };
-}
-
-function header(r: () => number): HeaderFields {
-  return { clusterId: 'cdf818194e3a8c32', memberId: r() < 0.5 ? '8e9e05c52164694d' : 'ffffffffffffffff', revision: Math.floor(r() * 2 ** 33), raftTerm: 1 + Math.floor(r() * 40) };
 }
 
 describe('hand-written KV answer encoders', () => {
