@@ -88,6 +88,11 @@ export class Writer {
     this.pos += bytes.copy(this.buf, this.pos);
   }
 
+  /** Bytes that are already whole fields. */
+  fields(bytes: Buffer): void {
+    this.pos += bytes.copy(this.buf, this.pos);
+  }
+
   /** A bytes field from a Buffer, or from a latin1 string (one char per byte). */
   bytes(tag: number, b: Buffer | string): void {
     this.head(tag, b.length);

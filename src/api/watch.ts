@@ -10,6 +10,7 @@ import { WatchStream, type WatchReply } from '../watch/stream';
 import type { WatchSpec } from '../watch/watcher';
 import type { WatchRequest__Output } from '../gen/etcdserverpb/WatchRequest';
 import type { WatchCreateRequest__Output } from '../gen/etcdserverpb/WatchCreateRequest';
+import { EncodedAnswer } from './encode-kv';
 import { encodeWatchEvents, encodeWatchHead } from './encode-watch';
 
 export interface WatchServiceDeps {
@@ -52,12 +53,19 @@ export function createSpecFromPb(c: WatchCreateRequest__Output): WatchSpec {
 
 export function watchService(deps: WatchServiceDeps): grpc.UntypedServiceImplementation {
   return {
-    Watch: (call: grpc.ServerDuplexStream<WatchRequest__Output, Buffer>) => {
+    Watch: (call: grpc.ServerDuplexStream<WatchRequest__Output, Buffer | EncodedAnswer>) => {
       // Ready-made bytes, which the client server sends as they are
-      // (passBuffersThrough in grpc-server.ts).
-      const toPb = (r: WatchReply): Buffer => {
+      // (passBuffersThrough in grpc-server.ts). With events, head and events
+      // are joined in the shared scratch buffer grpc-js copies from at once,
+      // rather than in a fresh buffer per watcher and reply.
+      const toPb = (r: WatchReply): Buffer | EncodedAnswer => {
         const head = encodeWatchHead(r, { ...deps.header(), revision: r.revision });
-        return r.events.length === 0 ? head : Buffer.concat([head, eventsBytes(r.events)]);
+        if (r.events.length === 0) return head;
+        const events = eventsBytes(r.events);
+        return new EncodedAnswer(head.length + events.length, (w) => {
+          w.fields(head);
+          w.fields(events);
+        });
       };
       let open = true;
       const stream = new WatchStream(
