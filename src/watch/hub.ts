@@ -7,7 +7,9 @@
 // consumer costs history reads later, never memory now.
 import { EtcdError, Errors } from '../errors';
 import type { MvccStore } from '../mvcc/store';
+import type { EventsPage } from '../mvcc/feed';
 import type { ChangeBatch, Event } from '../mvcc/types';
+import { RecentHistory } from './recent';
 import type { Watcher } from './watcher';
 
 export interface WatchHubOptions {
@@ -17,6 +19,8 @@ export interface WatchHubOptions {
   pageEvents?: number;
   /** Watchers caught up per round before yielding (etcd: 512 per sync pass). */
   watchersPerRound?: number;
+  /** Bytes of recent events kept in memory for catching up (RECENT_BYTES). */
+  recentBytes?: number;
 }
 
 export class WatchHub {
@@ -29,12 +33,15 @@ export class WatchHub {
   private readonly unsubscribe: Array<() => void> = [];
   private progressTimer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** The newest revisions' batches, while anyone watches: catching up reads them before LevelDB. */
+  private readonly recent: RecentHistory;
 
   constructor(
     private readonly store: MvccStore,
     private readonly opts: WatchHubOptions,
   ) {
     this.lastRev = store.rev;
+    this.recent = new RecentHistory(opts.recentBytes);
   }
 
   start(): void {
@@ -54,6 +61,7 @@ export class WatchHub {
     if (this.progressTimer) clearInterval(this.progressTimer);
     this.synced.clear();
     this.unsynced.clear();
+    this.recent.clear();
   }
 
   get size(): { synced: number; unsynced: number } {
@@ -104,14 +112,20 @@ export class WatchHub {
       // Revisions skipped: the store was restored from a snapshot. Nobody may
       // trust the live feed to be gapless, so everyone resyncs from history.
       this.lastRev = b.revision;
+      this.recent.clear();
       for (const w of this.synced) this.unsynced.add(w);
       this.synced.clear();
       this.kick();
       return;
     }
     this.lastRev = b.revision;
-    if (this.synced.size === 0) return;
+    if (this.synced.size === 0 && this.unsynced.size === 0) {
+      this.recent.clear();
+      return;
+    }
     const keys = b.events.map((e) => e.kv.key.toString('latin1'));
+    this.recent.push(b, keys);
+    if (this.synced.size === 0) return;
     const chosen = new Map<string, Event[]>();
     let fellBehind = false;
     for (const w of this.synced) {
@@ -140,6 +154,7 @@ export class WatchHub {
   /** A snapshot replaced the store: everyone resyncs from its history (or learns it was compacted). */
   private onRestore(): void {
     this.lastRev = this.store.rev;
+    this.recent.clear();
     for (const w of this.synced) this.unsynced.add(w);
     this.synced.clear();
     this.kick();
@@ -183,19 +198,12 @@ export class WatchHub {
     if (live.length === 0) return;
     const first = live[0]!;
     const fromRev = Math.min(...live.map((w) => w.minRev));
-    let page;
-    try {
-      page = await this.store.eventsFrom(fromRev, first.spec.key, first.historyRangeEnd, {
-        limit: this.opts.pageEvents ?? 1000,
-        prevKv: first.spec.prevKv,
-      });
-    } catch (e) {
-      if (e instanceof EtcdError && e.message === Errors.Compacted.message) {
-        for (const w of live) if (this.unsynced.has(w)) this.compacted(w, this.store.compactRev);
-        return;
-      }
-      throw e;
-    }
+    const limit = this.opts.pageEvents ?? 1000;
+    // Memory first. Above the compacted revision only: an event at exactly that
+    // revision lost its previous version, which history leaves out of prev_kv.
+    let page = fromRev > compactRev ? this.recent.page(fromRev, (k) => first.matches(k), limit) : undefined;
+    if (page === undefined) page = await this.readHistory(live, fromRev, first, limit);
+    if (page === undefined) return;
     const shared = new Map<string, Event[]>();
     for (const w of live) {
       // Cancelled while reading, or its stream filled up since: it waits for the next round.
@@ -218,6 +226,19 @@ export class WatchHub {
       }
       w.minRev = page.nextRev;
       this.promoteIfCurrent(w);
+    }
+  }
+
+  /** A page from the store's history; undefined if it was compacted meanwhile (those watchers are told). */
+  private async readHistory(live: Watcher[], fromRev: number, first: Watcher, limit: number): Promise<EventsPage | undefined> {
+    try {
+      return await this.store.eventsFrom(fromRev, first.spec.key, first.historyRangeEnd, { limit, prevKv: first.spec.prevKv });
+    } catch (e) {
+      if (e instanceof EtcdError && e.message === Errors.Compacted.message) {
+        for (const w of live) if (this.unsynced.has(w)) this.compacted(w, this.store.compactRev);
+        return undefined;
+      }
+      throw e;
     }
   }
 

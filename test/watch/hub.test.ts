@@ -137,6 +137,38 @@ describe('watch hub', () => {
     expect(revs).toEqual(Array.from({ length: 21 }, (_, i) => i + 2));
   });
 
+  it('a watcher behind a full stream catches up from memory; past the memory budget, from history', async () => {
+    for (const [recentBytes, historyReads] of [[1 << 20, 0], [500, 6]] as const) {
+      const h = new StoreHarness();
+      harnesses.push(h);
+      const store = await h.open();
+      const hub = new WatchHub(store, { progressIntervalMs: 0, pageEvents: 3, recentBytes });
+      hub.start();
+      let reads = 0;
+      const eventsFrom = store.eventsFrom.bind(store);
+      store.eventsFrom = (...args: Parameters<typeof store.eventsFrom>) => {
+        reads++;
+        return eventsFrom(...args);
+      };
+      const out = new FakeOut();
+      const s = new WatchStream(hub, out, 1 << 20);
+      s.create(spec({ prevKv: true }), 0);
+      out.room = 1;
+      for (let i = 0; i < 20; i++) store.put({ key: b(`k${i % 4}`), value: b(`${i}`) });
+      out.room = Infinity;
+      s.drained();
+      await until(() => hub.size.synced === 1);
+      expect(out.events(0).map((e) => e[2])).toEqual(Array.from({ length: 20 }, (_, i) => i + 2));
+      // prev_kv from memory is what history gives
+      const prevs = out.replies.flatMap((r) => r.events.map((e) => e.prevKv?.value.toString()));
+      expect(prevs).toEqual(Array.from({ length: 20 }, (_, i) => (i < 4 ? undefined : `${i - 4}`)));
+      // 19 events behind (revisions 3-21), pages of 3. A 500-byte budget holds the
+      // last 3 (19-21): 6 history pages for 3-20, then the rest from memory.
+      expect(reads).toBe(historyReads);
+      hub.stop();
+    }
+  });
+
   it('a watcher behind the compacted revision is cancelled with compact_revision', async () => {
     const { store, hub } = await setup();
     for (let i = 0; i < 5; i++) store.put({ key: b('k'), value: b(`${i}`) });
