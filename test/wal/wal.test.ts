@@ -89,6 +89,22 @@ describe('wal', () => {
     expect(s.hardState.commit).toBe(100);
   });
 
+  it('compacts thousands of entries with one range delete while saves go on', async () => {
+    const t = await fresh();
+    const w = await Wal.bootstrap(t.wal, META);
+    await w.save({ entries: ents(1, 6000, 2), hardState: { term: 2, vote: '1', commit: 6000 } });
+    await w.saveSnapshot(snapMeta(5000, 2));
+    const compacted = w.compact(5000);
+    const saved = w.save({ entries: ents(6001, 6010, 2) });
+    await Promise.all([compacted, saved]);
+    expect(w.bounds()).toEqual({ firstIndex: 5000, lastIndex: 6010, snapshotIndex: 5000 });
+    let left = 0;
+    for await (const [k] of t.wal.iterator({ gte: entryKey(0), lt: entryKey(5000) })) left += k.length > 0 ? 1 : 0;
+    expect(left).toBe(0);
+    const s = await w.load();
+    expect(s.entries.map((e) => e.index)).toEqual(Array.from({ length: 1010 }, (_, i) => 5001 + i));
+  });
+
   it('compacts below the snapshot index but keeps the entry at it', async () => {
     let t = await fresh();
     const w = await Wal.bootstrap(t.wal, META);
