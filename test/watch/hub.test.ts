@@ -51,6 +51,17 @@ const spec = (over: Partial<WatchSpec> = {}): WatchSpec => ({
   ...over,
 });
 
+/** Counts the store's history reads from now on. */
+function countHistoryReads(store: MvccStore): () => number {
+  let reads = 0;
+  const eventsFrom = store.eventsFrom.bind(store);
+  store.eventsFrom = (...args: Parameters<typeof store.eventsFrom>) => {
+    reads++;
+    return eventsFrom(...args);
+  };
+  return () => reads;
+}
+
 async function until(cond: () => boolean): Promise<void> {
   for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
   expect(cond()).toBe(true);
@@ -94,12 +105,7 @@ describe('watch hub', () => {
   it('watchers behind on one range catch up from one history read per page, sharing events', async () => {
     const { store, hub } = await setup();
     for (let i = 0; i < 12; i++) store.put({ key: b(`k${i}`), value: b(`${i}`) }); // revisions 2..13
-    let reads = 0;
-    const eventsFrom = store.eventsFrom.bind(store);
-    store.eventsFrom = (...args: Parameters<typeof store.eventsFrom>) => {
-      reads++;
-      return eventsFrom(...args);
-    };
+    const reads = countHistoryReads(store);
     const out = new FakeOut();
     const s = new WatchStream(hub, out, 1 << 20);
     const starts = [2, 3, 3, 7, 12];
@@ -113,7 +119,7 @@ describe('watch hub', () => {
     expect(out.events(5).map((e) => e[2])).toEqual(Array.from({ length: 12 }, (_, i) => 3 + i));
     // Pages of 3 events from revision 2 to 13: 4 reads for the whole group, where a
     // read per watcher would take 4 + 4 + 4 + 3 + 1 + 4.
-    expect(reads).toBe(4);
+    expect(reads()).toBe(4);
     const first = (id: number) => out.replies.find((r) => r.watchId === id && r.events.length > 0)!.events;
     expect(first(1)).toBe(first(2)); // same start, same options: one array, encoded once
     expect(first(5)).toEqual(first(1));
@@ -144,12 +150,7 @@ describe('watch hub', () => {
       const store = await h.open();
       const hub = new WatchHub(store, { progressIntervalMs: 0, pageEvents: 3, recentBytes });
       hub.start();
-      let reads = 0;
-      const eventsFrom = store.eventsFrom.bind(store);
-      store.eventsFrom = (...args: Parameters<typeof store.eventsFrom>) => {
-        reads++;
-        return eventsFrom(...args);
-      };
+      const reads = countHistoryReads(store);
       const out = new FakeOut();
       const s = new WatchStream(hub, out, 1 << 20);
       s.create(spec({ prevKv: true }), 0);
@@ -164,7 +165,7 @@ describe('watch hub', () => {
       expect(prevs).toEqual(Array.from({ length: 20 }, (_, i) => (i < 4 ? undefined : `${i - 4}`)));
       // 19 events behind (revisions 3-21), pages of 3. A 500-byte budget holds the
       // last 3 (19-21): 6 history pages for 3-20, then the rest from memory.
-      expect(reads).toBe(historyReads);
+      expect(reads()).toBe(historyReads);
       hub.stop();
     }
   });

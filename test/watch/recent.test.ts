@@ -7,6 +7,7 @@ import { RecentHistory } from '../../src/watch/recent';
 import { Watcher, type WatchSpec } from '../../src/watch/watcher';
 import type { MvccStore } from '../../src/mvcc';
 import type { ChangeBatch } from '../../src/mvcc/types';
+import { rng } from '../wire/pb-fixtures';
 
 const harnesses: StoreHarness[] = [];
 afterEach(async () => {
@@ -21,16 +22,6 @@ async function store(): Promise<MvccStore> {
 
 function follow(s: MvccStore, recent: RecentHistory): void {
   s.onChange((batch: ChangeBatch) => recent.push(batch, batch.events.map((e) => e.kv.key.toString('latin1'))));
-}
-
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
 }
 
 const spec = (key: Buffer, rangeEnd: Buffer | undefined): WatchSpec => ({
