@@ -230,9 +230,13 @@ export class KeyIndex {
     const leaf = this.leaves[li]!;
     leaf.splice(lowerBound(leaf, e.key), 0, e);
     if (leaf.length > LEAF_MAX) {
-      const right = leaf.splice(LEAF_MAX / 2);
-      this.leaves.splice(li + 1, 0, right);
-      this.live.splice(li, 1, countLive(leaf), countLive(right));
+      // Both halves as fresh arrays: cut in place, the left half would keep the
+      // full leaf's grown backing store, half of it empty for good when keys
+      // arrive in order (a sequential load).
+      const left = leaf.slice(0, LEAF_MAX / 2);
+      const right = leaf.slice(LEAF_MAX / 2);
+      this.leaves.splice(li, 1, left, right);
+      this.live.splice(li, 1, countLive(left), countLive(right));
     }
   }
 }
