@@ -1,10 +1,11 @@
 // etcd's watchable store, on top of the MVCC change feed. Synced watchers get
 // each applied batch as it happens; unsynced ones (started in the past, fallen
 // behind a backpressured stream, or cut off by a snapshot restore) catch up
-// from history with eventsFrom, a page at a time, and rejoin the synced set
-// once they reach the current revision. Nothing is queued per watcher: a
-// stream that cannot take more simply leaves its watchers unsynced, so a slow
-// consumer costs history reads later, never memory now.
+// a page at a time, from the newest revisions kept in memory (recent.ts) or
+// else from history with eventsFrom, and rejoin the synced set once they reach
+// the current revision. Nothing is queued per watcher: a stream that cannot
+// take more simply leaves its watchers unsynced, so a slow consumer costs
+// reads later, never memory of its own.
 import { EtcdError, Errors } from '../errors';
 import type { MvccStore } from '../mvcc/store';
 import type { EventsPage } from '../mvcc/feed';
