@@ -18,17 +18,17 @@ export function isKept(e: KeyEntry | undefined, main: number, sub: number, C: nu
   if (main > C) return true;
   if (!e) return false;
   const o = e.offsetAt(C);
-  return sub >= 0 && o >= 0 && e.revs[o] === main && e.revs[o + 1] === sub;
+  return sub >= 0 && o >= 0 && e.mainAt(o) === main && e.subAt(o) === sub;
 }
 
 /** Drops the history of e that compaction at C made unreachable; removes e if nothing is left. */
 export function trimEntry(index: KeyIndex, e: KeyEntry, C: number): void {
   const o = e.offsetAt(C);
   if (o < 0) return;
-  const cut = e.revs[o + 1]! < 0 ? o + 2 : o;
+  const cut = e.subAt(o) < 0 ? o + 2 : o;
   if (cut === 0) return;
-  e.revs.splice(0, cut);
-  if (e.revs.length === 0) index.remove(e.key);
+  e.dropRevs(cut);
+  if (e.revsLength === 0) index.remove(e.key);
 }
 
 export interface CompactTarget {

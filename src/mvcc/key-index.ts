@@ -6,14 +6,20 @@
 // an ArrayBuffer and a malloc'd backing store (~330 bytes more per key).
 
 /**
- * One key's history. `revs` is a flat list of [main, sub] pairs, oldest
- * first; a tombstone (deletion) stores sub as -(sub+1). A key changes at most
- * once per main revision (txn validation forbids two writes to one key), so
- * main alone identifies a version; sub only orders the backend records.
- * A deletion closes a generation; the next put starts one (version 1).
+ * One key's history: a list of [main, sub] pairs, oldest first, read by pair
+ * offset (0, 2, 4, ...); a tombstone (deletion) stores sub as -(sub+1). A key
+ * changes at most once per main revision (txn validation forbids two writes to
+ * one key), so main alone identifies a version; sub only orders the backend
+ * records. A deletion closes a generation; the next put starts one (version 1).
  */
 export class KeyEntry {
-  revs: number[] = [];
+  /**
+   * The pairs, in the smallest form that holds them: null for none; a number
+   * for the commonest history, one live version at sub 0 (a key written once
+   * since the last compaction); else a flat array. The array alone cost 64
+   * bytes a key (a JSArray and its backing store): 6 MB of heap at 100,000 keys.
+   */
+  private revs: number | number[] | null = null;
   /** Live value as latin1 (null when the key is deleted or never existed at the head). */
   value: string | null = null;
   createRevision = 0;
@@ -21,6 +27,24 @@ export class KeyEntry {
   lease = 0n;
 
   constructor(readonly key: string) {}
+
+  /** How many numbers the pair list holds (twice the revisions). */
+  get revsLength(): number {
+    const r = this.revs;
+    return r === null ? 0 : typeof r === 'number' ? 2 : r.length;
+  }
+
+  /** Main revision of the pair at offset o. */
+  mainAt(o: number): number {
+    const r = this.revs;
+    return typeof r === 'number' ? r : r![o]!;
+  }
+
+  /** Encoded sub revision of the pair at offset o (negative for a tombstone). */
+  subAt(o: number): number {
+    const r = this.revs;
+    return typeof r === 'number' ? 0 : r![o + 1]!;
+  }
 
   /**
    * Appends one revision. Most keys have a few versions between compactions,
@@ -30,21 +54,39 @@ export class KeyEntry {
    */
   addRev(main: number, encodedSub: number): void {
     const r = this.revs;
-    if (r.length === 0) this.revs = [main, encodedSub];
+    if (r === null) this.revs = encodedSub === 0 ? main : [main, encodedSub];
+    else if (typeof r === 'number') this.revs = [r, 0, main, encodedSub];
     else if (r.length < EXACT_REVS) this.revs = r.concat(main, encodedSub);
     else r.push(main, encodedSub);
   }
 
+  /** Keeps the first `length` numbers (a rolled-back txn's revisions go). */
+  truncateRevs(length: number): void {
+    const r = this.revs;
+    if (length >= this.revsLength) return;
+    this.revs = length === 0 ? null : compact((r as number[]).slice(0, length));
+  }
+
+  /** Drops the first `count` numbers (history that compaction made unreachable). */
+  dropRevs(count: number): void {
+    if (count <= 0) return;
+    const r = this.revs;
+    this.revs = count >= this.revsLength ? null : compact((r as number[]).slice(count));
+  }
+
   get modRevision(): number {
-    return this.revs.length ? this.revs[this.revs.length - 2]! : 0;
+    const n = this.revsLength;
+    return n ? this.mainAt(n - 2) : 0;
   }
 
   /** Pair offset of the newest revision with main <= rev, or -1. */
   offsetAt(rev: number): number {
     const r = this.revs;
+    if (r === null) return -1;
+    if (typeof r === 'number') return r <= rev ? 0 : -1;
     let lo = 0;
     let hi = r.length / 2 - 1;
-    if (hi < 0 || r[0]! > rev) return -1;
+    if (r[0]! > rev) return -1;
     if (r[hi * 2]! <= rev) return hi * 2;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
@@ -57,8 +99,13 @@ export class KeyEntry {
   /** Is the key alive at revision rev (its newest version <= rev is not a tombstone)? */
   liveAt(rev: number): boolean {
     const o = this.offsetAt(rev);
-    return o >= 0 && this.revs[o + 1]! >= 0;
+    return o >= 0 && this.subAt(o) >= 0;
   }
+}
+
+/** A pair list in its smallest form (see KeyEntry.revs); never empty here. */
+function compact(pairs: number[]): number | number[] {
+  return pairs.length === 2 && pairs[1] === 0 ? pairs[0]! : pairs;
 }
 
 /**

@@ -50,10 +50,10 @@ export function kvOfEntry(e: KeyEntry): KeyValue {
 export function kvAt(view: ReadView, e: KeyEntry, rev: number): KeyValue | undefined {
   const o = e.offsetAt(rev);
   if (o < 0) return undefined;
-  const sub = e.revs[o + 1]!;
+  const sub = e.subAt(o);
   if (sub < 0) return undefined;
-  if (o === e.revs.length - 2 && e.value !== null) return kvOfEntry(e);
-  const main = e.revs[o]!;
+  if (o === e.revsLength - 2 && e.value !== null) return kvOfEntry(e);
+  const main = e.mainAt(o);
   const raw = view.backend.getRecord(main, decodeSub(sub));
   if (!raw) throw new Error(`mvcc: missing backend record for revision ${main}_${sub}`);
   const r = decodeRecord(raw);

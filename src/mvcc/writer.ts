@@ -106,12 +106,12 @@ export class WriteTxn implements ReadView {
       const s = this.changes[i]!;
       const e = s.entry;
       if ((e.value !== null) !== (s.value !== null)) this.index.liveChanged(e, s.value !== null ? 1 : -1);
-      e.revs.length = s.revsLen;
+      e.truncateRevs(s.revsLen);
       e.value = s.value;
       e.createRevision = s.createRevision;
       e.version = s.version;
       e.lease = s.lease;
-      if (e.revs.length === 0) this.index.remove(e.key);
+      if (e.revsLength === 0) this.index.remove(e.key);
     }
     if (this.changes.length) this.backend.dropFrom(this.beginRev + 1);
     this.changes = [];
@@ -146,7 +146,7 @@ const EMPTY = Buffer.alloc(0);
 function save(e: KeyEntry, tombstone: boolean): Change {
   return {
     entry: e,
-    revsLen: e.revs.length,
+    revsLen: e.revsLength,
     value: e.value,
     createRevision: e.createRevision,
     version: e.version,
@@ -163,7 +163,7 @@ function kvOfSaved(s: Change): KeyValue {
   return {
     key: Buffer.from(s.entry.key, 'latin1'),
     createRevision: s.createRevision,
-    modRevision: s.revsLen ? s.entry.revs[s.revsLen - 2]! : 0,
+    modRevision: s.revsLen ? s.entry.mainAt(s.revsLen - 2) : 0,
     version: s.version,
     value: s.value!,
     lease: s.lease,
