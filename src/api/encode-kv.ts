@@ -129,8 +129,7 @@ export class EncodedAnswer {
   bytes(): Buffer {
     const w = new Writer(scratchOf(this.size));
     this.writeTo(w);
-    if (w.pos !== this.size) throw new Error(`encode-kv: wrote ${w.pos} bytes of ${this.size}`);
-    return w.buf;
+    return w.done(this.size, 'encode-kv');
   }
 
   /** A copy of the bytes that the caller may keep. */

@@ -29,10 +29,6 @@ const W_EVENTS = 0x5a;
 /** Event.type DELETE; PUT is 0 and stays off the wire. */
 const DELETE = 1;
 
-function eventSize(e: Event): number {
-  return (e.type === 'DELETE' ? 2 : 0) + lenSize(kvSize(e.kv)) + (e.prevKv ? lenSize(kvSize(e.prevKv)) : 0);
-}
-
 /**
  * The events of a WatchResponse as their own bytes (repeated field 11). Many
  * watchers get the same events array from one batch, so this is made once per
@@ -40,27 +36,36 @@ function eventSize(e: Event): number {
  * order, and head + events is a valid WatchResponse.
  */
 export function encodeWatchEvents(events: readonly Event[]): Buffer {
+  // Each size once: kv, prev_kv and the event around them.
+  const n = events.length;
+  const kvSizes = new Array<number>(n);
+  const prevSizes = new Array<number>(n);
+  const sizes = new Array<number>(n);
   let total = 0;
-  const sizes = new Array<number>(events.length);
-  for (let i = 0; i < events.length; i++) {
-    sizes[i] = eventSize(events[i]!);
+  for (let i = 0; i < n; i++) {
+    const e = events[i]!;
+    kvSizes[i] = kvSize(e.kv);
+    prevSizes[i] = e.prevKv ? kvSize(e.prevKv) : -1;
+    sizes[i] = (e.type === 'DELETE' ? 2 : 0) + lenSize(kvSizes[i]!) + (e.prevKv ? lenSize(prevSizes[i]!) : 0);
     total += lenSize(sizes[i]!);
   }
   const w = new Writer(Buffer.allocUnsafe(total));
-  for (let i = 0; i < events.length; i++) {
+  for (let i = 0; i < n; i++) {
     const e = events[i]!;
     w.head(W_EVENTS, sizes[i]!);
     if (e.type === 'DELETE') w.num(T1V, DELETE);
-    writeKv(w, T2L, e.kv, kvSize(e.kv));
-    if (e.prevKv) writeKv(w, T3L, e.prevKv, kvSize(e.prevKv));
+    writeKv(w, T2L, e.kv, kvSizes[i]!);
+    if (e.prevKv) writeKv(w, T3L, e.prevKv, prevSizes[i]!);
   }
-  return finish(w, total);
+  return w.done(total, 'encode-watch');
 }
 
 /** Everything of a WatchResponse but its events. watch_id may be -1 (int64, ten bytes on the wire). */
 export function encodeWatchHead(r: WatchReply, h: HeaderFields): Buffer {
   const hs = headerSize(h);
-  const id = r.watchId >= 0 ? numSize(r.watchId) : 1 + bigVarint(BigInt(r.watchId)).length;
+  // Negative ids (-1) as int64 two's complement: ten varint bytes.
+  const negId = r.watchId < 0 ? bigVarint(BigInt(r.watchId)) : undefined;
+  const id = negId ? 1 + negId.length : numSize(r.watchId);
   const reason = r.cancelReason ? Buffer.from(r.cancelReason, 'utf8') : undefined;
   const total =
     lenSize(hs) +
@@ -72,17 +77,12 @@ export function encodeWatchHead(r: WatchReply, h: HeaderFields): Buffer {
     (r.fragment ? 2 : 0);
   const w = new Writer(Buffer.allocUnsafe(total));
   writeHeader(w, T1L, h, hs);
-  if (r.watchId >= 0) w.num(W_WATCH_ID, r.watchId);
-  else w.raw(W_WATCH_ID, bigVarint(BigInt(r.watchId)));
+  if (negId) w.raw(W_WATCH_ID, negId);
+  else w.num(W_WATCH_ID, r.watchId);
   w.bool(W_CREATED, !!r.created);
   w.bool(W_CANCELED, !!r.canceled);
   w.num(W_COMPACT_REV, r.compactRevision ?? 0);
   if (reason) w.bytes(W_REASON, reason);
   w.bool(W_FRAGMENT, !!r.fragment);
-  return finish(w, total);
-}
-
-function finish(w: Writer, size: number): Buffer {
-  if (w.pos !== size) throw new Error(`encode-watch: wrote ${w.pos} bytes of ${size}`);
-  return w.buf;
+  return w.done(total, 'encode-watch');
 }

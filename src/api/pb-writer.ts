@@ -88,6 +88,12 @@ export class Writer {
     this.pos += bytes.copy(this.buf, this.pos);
   }
 
+  /** The buffer, once exactly `size` bytes were written (a sizing bug otherwise). */
+  done(size: number, who: string): Buffer {
+    if (this.pos !== size) throw new Error(`${who}: wrote ${this.pos} bytes of ${size}`);
+    return this.buf;
+  }
+
   /** Bytes that are already whole fields. */
   fields(bytes: Buffer): void {
     this.pos += bytes.copy(this.buf, this.pos);

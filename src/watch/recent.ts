@@ -6,16 +6,10 @@
 // reads take over.
 import type { ChangeBatch, Event } from '../mvcc/types';
 import type { EventsPage } from '../mvcc/feed';
+import { eventBytes } from './stream';
 
-/** Key and value bytes kept (plus a fixed cost per event): enough for a burst, small next to a member's RSS. */
+/** Event bytes kept (as stream.ts estimates them): enough for a burst, small next to a member's RSS. */
 export const RECENT_BYTES = 8 * 1024 * 1024;
-const EVENT_OVERHEAD = 64;
-
-function eventBytes(e: Event): number {
-  let n = e.kv.key.length + e.kv.value.length + EVENT_OVERHEAD;
-  if (e.prevKv) n += e.prevKv.key.length + e.prevKv.value.length + EVENT_OVERHEAD;
-  return n;
-}
 
 interface Held extends ChangeBatch {
   /** events[i].kv.key as latin1, as watchers match keys. */

@@ -130,7 +130,8 @@ export class WatchStream implements WatchSink {
   }
 }
 
-function eventBytes(e: Event): number {
+/** Estimated bytes an event takes (on the wire, and held in memory): the budgets of replies and of recent history. */
+export function eventBytes(e: Event): number {
   let n = e.kv.key.length + e.kv.value.length + 40;
   if (e.prevKv) n += e.prevKv.key.length + e.prevKv.value.length + 40;
   return n;

@@ -144,7 +144,7 @@ describe('watch hub', () => {
   });
 
   it('a watcher behind a full stream catches up from memory; past the memory budget, from history', async () => {
-    for (const [recentBytes, historyReads] of [[1 << 20, 0], [500, 6]] as const) {
+    for (const [recentBytes, historyReads] of [[1 << 20, 0], [300, 6]] as const) {
       const h = new StoreHarness();
       harnesses.push(h);
       const store = await h.open();
@@ -163,8 +163,8 @@ describe('watch hub', () => {
       // prev_kv from memory is what history gives
       const prevs = out.replies.flatMap((r) => r.events.map((e) => e.prevKv?.value.toString()));
       expect(prevs).toEqual(Array.from({ length: 20 }, (_, i) => (i < 4 ? undefined : `${i - 4}`)));
-      // 19 events behind (revisions 3-21), pages of 3. A 500-byte budget holds the
-      // last 3 (19-21): 6 history pages for 3-20, then the rest from memory.
+      // 19 events behind (revisions 3-21), pages of 3. A 300-byte budget holds the
+      // last 3 (19-21, 88 bytes each with prev_kv): 6 history pages for 3-20, then the rest from memory.
       expect(reads()).toBe(historyReads);
       hub.stop();
     }

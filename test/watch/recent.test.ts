@@ -76,10 +76,10 @@ describe('recent history', () => {
 
   it('keeps the newest revisions within its budget, and starts over after a gap', async () => {
     const s = await store();
-    const recent = new RecentHistory(2_000);
+    const recent = new RecentHistory(1_600);
     follow(s, recent);
     for (let i = 0; i < 100; i++) s.put({ key: b(`k${i}`), value: Buffer.alloc(50) });
-    // ~116 bytes an event: 17 fit in 2,000
+    // 93 bytes an event (3-byte key, 50-byte value, 40 overhead): 17 fit in 1,600
     expect(recent.oldest).toBe(101 - 16);
     expect(recent.page(recent.oldest - 1, () => true, 1000)).toBeUndefined();
     const page = recent.page(recent.oldest, () => true, 1000)!;
