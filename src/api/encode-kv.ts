@@ -132,6 +132,13 @@ export class EncodedAnswer {
     return w.done(this.size, 'encode-kv');
   }
 
+  /** Writes the answer into `out`, which is exactly `size` bytes long. */
+  writeInto(out: Buffer): void {
+    const w = new Writer(out);
+    this.writeTo(w);
+    w.done(this.size, 'encode-kv');
+  }
+
   /** A copy of the bytes that the caller may keep. */
   toBuffer(): Buffer {
     return Buffer.from(this.bytes());

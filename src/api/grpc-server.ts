@@ -1,10 +1,14 @@
 // The client-facing gRPC server: binds every --listen-client-urls address and
 // serves etcd's six services (plus gRPC health). Methods without a handler
-// answer UNIMPLEMENTED, which grpc-js does for any method left out.
+// answer UNIMPLEMENTED, which grpc-js does for any method left out. The KV
+// service's unary calls are taken before grpc-js sees them by a leaner path on
+// the same HTTP/2 servers (fast-unary.ts).
 import * as grpc from '@grpc/grpc-js';
 import { SERVICE_NAMES, ServiceName, healthServiceDefinition, serviceDefinition } from './proto';
 import type { Logger } from '../log';
 import { EncodedAnswer } from './encode-kv';
+import { FastUnary } from './fast-unary';
+import type * as http2 from 'node:http2';
 
 /** etcd's allowance for gRPC framing on top of --max-request-bytes (v3rpc/grpc.go). */
 export const GRPC_OVERHEAD_BYTES = 512 * 1024;
@@ -15,6 +19,8 @@ export interface ClientServerOptions {
   listenUrls: URL[];
   maxRequestBytes: number;
   handlers: Handlers;
+  /** Unary methods also served on the fast path (fast-unary.ts), as plain functions of the request. */
+  fast?: Partial<Record<ServiceName, Record<string, (req: never) => Promise<unknown>>>>;
   /** Whether the member is able to serve (for the gRPC health service). */
   isServing: () => boolean;
   /**
@@ -69,6 +75,8 @@ class ReadyGate {
 
 export class ClientServer {
   private readonly server: grpc.Server;
+  private readonly fast: FastUnary;
+  private open = false;
   readonly boundPorts: number[] = [];
 
   constructor(private readonly opts: ClientServerOptions) {
@@ -83,6 +91,22 @@ export class ClientServer {
       'grpc.enable_channelz': 0,
     });
     const gate = opts.ready ? new ReadyGate(opts.ready) : undefined;
+    // Until the member is ready, calls take grpc-js's route, which holds them at the gate.
+    if (opts.ready) opts.ready.then(() => (this.open = true), () => undefined);
+    else this.open = true;
+    this.fast = new FastUnary(opts.maxRequestBytes + GRPC_OVERHEAD_BYTES, () => this.open);
+    for (const [name, fns] of Object.entries(opts.fast ?? {})) {
+      const def = serviceDefinition(name as ServiceName);
+      for (const [method, fn] of Object.entries(fns)) {
+        const d = def[method];
+        if (!d || d.requestStream || d.responseStream) throw new Error(`${name}.${method} is not a unary method`);
+        this.fast.add(d.path, {
+          deserialize: (b) => d.requestDeserialize(b),
+          handle: fn as (req: unknown) => Promise<unknown>,
+          serialize: (v) => d.responseSerialize(v),
+        });
+      }
+    }
     for (const name of SERVICE_NAMES) {
       const handlers = opts.handlers[name] ?? {};
       this.server.addService(passBuffersThrough(serviceDefinition(name)), gate ? gate.wrap(handlers) : handlers);
@@ -100,7 +124,35 @@ export class ClientServer {
         this.server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
       );
       this.boundPorts.push(port);
+      this.attachFastPath();
       this.opts.logger.info({ address, port }, 'serving client requests');
+    }
+  }
+
+  private readonly attached = new Set<http2.Http2Server>();
+
+  /** Calls the fast path answered (tests check it is in use). */
+  get fastCalls(): number {
+    return this.fast.served;
+  }
+
+  /**
+   * Puts the fast path in front of each HTTP/2 server grpc-js made. grpc-js
+   * has no public handle on them: they sit in a private field (the version is
+   * pinned by package-lock.json, and test/wire/fast-unary.test.ts fails if the
+   * field moves). Without it every call still works, through grpc-js.
+   */
+  private attachFastPath(): void {
+    if (this.fast.size === 0) return;
+    const servers = (this.server as unknown as { http2Servers?: unknown }).http2Servers;
+    if (!(servers instanceof Map)) {
+      this.opts.logger.warn('grpc-js keeps its HTTP/2 servers elsewhere now; serving every call through grpc-js');
+      return;
+    }
+    for (const h of servers.keys() as IterableIterator<http2.Http2Server>) {
+      if (this.attached.has(h)) continue;
+      this.attached.add(h);
+      this.fast.attach(h);
     }
   }
 

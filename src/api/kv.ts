@@ -10,35 +10,42 @@ import { toHeader } from './header';
 import type * as pb from './pb';
 import { unary } from './unary';
 
-export function kvService(server: EtcdServer, limits: { maxTxnOps: number }): grpc.UntypedServiceImplementation {
+/** The KV methods as plain functions of the decoded request (the fast path serves them as they are). */
+export function kvHandlers(server: EtcdServer, limits: { maxTxnOps: number }): Record<string, (req: never) => Promise<unknown>> {
   return {
-    Range: unary(async (req: pb.RangeRequest__Output) => {
+    Range: async (req: pb.RangeRequest__Output) => {
       const r = rangeFromPb(req);
       validateRange(r);
       const res = await server.range(r);
       return encodeRangeResponse(res, { ...server.header(), revision: res.revision });
-    }),
-    Put: unary(async (req: pb.PutRequest__Output) => {
+    },
+    Put: async (req: pb.PutRequest__Output) => {
       const r = putFromPb(req);
       validatePut(r);
       const res = await server.put(r);
       return encodePutResponse(res, { ...server.header(), revision: res.revision });
-    }),
-    DeleteRange: unary(async (req: pb.DeleteRangeRequest__Output) => {
+    },
+    DeleteRange: async (req: pb.DeleteRangeRequest__Output) => {
       const r = deleteRangeFromPb(req);
       validateDeleteRange(r);
       const res = await server.deleteRange(r);
       return encodeDeleteRangeResponse(res, { ...server.header(), revision: res.revision });
-    }),
-    Txn: unary(async (req: pb.TxnRequest__Output) => {
+    },
+    Txn: async (req: pb.TxnRequest__Output) => {
       const r = txnFromPb(req);
       validateTxn(r, limits.maxTxnOps);
       const res = await server.txn(r);
       return encodeTxnResponse(res, { ...server.header(), revision: res.revision });
-    }),
-    Compact: unary(async (req: pb.CompactionRequest__Output) => {
+    },
+    Compact: async (req: pb.CompactionRequest__Output) => {
       const res = await server.compact({ revision: Number(req.revision), physical: req.physical });
       return { header: toHeader(server.header(), res.revision) } satisfies pb.CompactionResponse;
-    }),
+    },
   };
+}
+
+export function kvService(handlers: Record<string, (req: never) => Promise<unknown>>): grpc.UntypedServiceImplementation {
+  const out: grpc.UntypedServiceImplementation = {};
+  for (const [name, fn] of Object.entries(handlers)) out[name] = unary(fn as (req: unknown) => Promise<unknown>);
+  return out;
 }

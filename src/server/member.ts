@@ -7,7 +7,7 @@ import type { MemberConfig } from '../cli/config';
 import { urlString } from '../cli/config';
 import type { Logger } from '../log';
 import { ClientServer } from '../api/grpc-server';
-import { kvService } from '../api/kv';
+import { kvHandlers, kvService } from '../api/kv';
 import { clusterService } from '../api/cluster';
 import { maintenanceService } from '../api/maintenance';
 import { watchService } from '../api/watch';
@@ -155,11 +155,13 @@ export class Member {
     // from then on (a header revision, a watch's start) can be older than what this
     // member served in an earlier life. That is when etcd's ReadyNotify fires.
     const ready = this.publish(server, memberId);
+    const kv = kvHandlers(server, { maxTxnOps: cfg.maxTxnOps });
     this.clientServer = new ClientServer({
       listenUrls: cfg.listenClientUrls,
       maxRequestBytes: cfg.maxRequestBytes,
+      fast: { KV: kv },
       handlers: {
-        KV: kvService(server, { maxTxnOps: cfg.maxTxnOps }),
+        KV: kvService(kv),
         Lease: leaseService(leaseServer, () => server.header()),
         Watch: watchService({ hub, header: () => server.header(), maxResponseBytes: cfg.maxRequestBytes + GRPC_OVERHEAD_BYTES }),
         Cluster: clusterService({ header: () => server.header(), members: () => membership.list() }),
