@@ -116,3 +116,18 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
 export function canSendBeforePersist(m: Message): boolean {
   return m.type === MessageType.App || m.type === MessageType.Heartbeat || m.type === MessageType.Snap;
 }
+
+/**
+ * Requests a follower forwards to its leader (a client's proposal, a read index
+ * request). They state nothing about the sender's log or vote, so they need not
+ * wait for the Ready's write: under load a follower's Ready usually carries
+ * appends to persist, and the forwarded requests would otherwise wait for that fsync.
+ */
+export function isForwardedRequest(m: Message): boolean {
+  return m.type === MessageType.Prop || m.type === MessageType.ReadIndex;
+}
+
+/** Whether a driver may send `m`, from a Ready of a member in the given role, before that Ready's write. */
+export function mayLeaveBeforePersist(m: Message, isLeader: boolean): boolean {
+  return isLeader ? canSendBeforePersist(m) : isForwardedRequest(m);
+}

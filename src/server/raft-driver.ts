@@ -7,7 +7,7 @@
 import type { Logger } from '../log';
 import type { RawNode } from '../raft/rawnode';
 import type { MemoryStorage } from '../raft/storage';
-import { canSendBeforePersist } from '../raft/util';
+import { mayLeaveBeforePersist } from '../raft/util';
 import { ConfState, Entry, HardState, Message, MessageType, NONE, NodeId, Ready, Snapshot, StateType } from '../raft/types';
 import type { Wal } from '../wal';
 import type { Transport } from '../transport';
@@ -203,10 +203,14 @@ export class RaftDriver {
     for (const rs of rd.readStates) this.opts.hooks.onReadState(rs.requestCtx, rs.index);
 
     // A leader's appends and heartbeats may leave before its own write: it counts
-    // its own acknowledgement only after advance. Everything else waits for the disk.
+    // its own acknowledgement only after advance. So may the requests a follower
+    // forwards to its leader. Everything else waits for the disk.
     const later: Message[] = [];
     const now: Message[] = [];
-    for (const m of rd.messages) (this.isLeader && canSendBeforePersist(m) && m.type !== MessageType.Snap ? now : later).push(m);
+    for (const m of rd.messages) {
+      const early = m.type !== MessageType.Snap && mayLeaveBeforePersist(m, this.isLeader);
+      (early ? now : later).push(m);
+    }
     if (now.length > 0) this.transport.send(now, true);
 
     if (rd.snapshot) await this.installSnapshot(rd.snapshot);

@@ -7,7 +7,7 @@ import { decodeConfChange } from '../../../src/raft/confchange';
 import { ErrProposalDropped } from '../../../src/raft/errors';
 import { Rand } from '../../../src/raft/prng';
 import { RawNode } from '../../../src/raft/rawnode';
-import { canSendBeforePersist } from '../../../src/raft/util';
+import { mayLeaveBeforePersist } from '../../../src/raft/util';
 import { MemoryStorage } from '../../../src/raft/storage';
 import { ConfState, EntryType, Message, MessageType, NodeId, Ready, StateType } from '../../../src/raft/types';
 import { Checker, nextDigest } from './checker';
@@ -130,9 +130,11 @@ export class SimCluster {
 
   private processReady(m: SimMember, rd: Ready): void {
     const rn = m.rn!;
-    // Drivers may send leader replication messages while the write is in flight
-    // (canSendBeforePersist): exercise that, including a crash right after.
-    const early = this.opts.earlySend ? rd.messages.filter(canSendBeforePersist) : [];
+    // Drivers may send leader replication messages, and requests a follower
+    // forwards, while the write is in flight (mayLeaveBeforePersist): exercise
+    // that, including a crash right after.
+    const isLeader = rn.raft.state === StateType.Leader;
+    const early = this.opts.earlySend ? rd.messages.filter((msg) => mayLeaveBeforePersist(msg, isLeader)) : [];
     for (const msg of early) this.sendOne(rn, msg);
     if (this.rand() < this.opts.readyCrash) return this.crash(m); // lost before persisting
     if (rd.snapshot) {
@@ -161,7 +163,7 @@ export class SimCluster {
     // (etcd's raftBeforeLeaderSend failpoint) leaves entries of its term nowhere else.
     const crashP = rn.raft.state === StateType.Leader && rd.messages.length > 0 ? this.opts.leaderSendCrash : this.opts.readyCrash;
     if (crashP > 0 && this.rand() < crashP) return this.crash(m);
-    for (const msg of rd.messages) if (early.length === 0 || !canSendBeforePersist(msg)) this.sendOne(rn, msg);
+    for (const msg of rd.messages) if (!early.includes(msg)) this.sendOne(rn, msg);
     rn.advance(rd);
   }
 
