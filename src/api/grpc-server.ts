@@ -76,6 +76,8 @@ class ReadyGate {
 export class ClientServer {
   private readonly server: grpc.Server;
   private readonly fast: FastUnary;
+  /** HTTP/2 servers the fast path already sits in front of. */
+  private readonly attached = new Set<http2.Http2Server>();
   private open = false;
   readonly boundPorts: number[] = [];
 
@@ -128,8 +130,6 @@ export class ClientServer {
       this.opts.logger.info({ address, port }, 'serving client requests');
     }
   }
-
-  private readonly attached = new Set<http2.Http2Server>();
 
   /** Calls the fast path answered (tests check it is in use). */
   get fastCalls(): number {

@@ -8,6 +8,7 @@ import * as http2 from 'node:http2';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClientServer } from '../../src/api/grpc-server';
+import { parseTimeout } from '../../src/api/fast-unary';
 import { encodePutResponse, encodeRangeResponse } from '../../src/api/encode-kv';
 import { Errors } from '../../src/errors';
 import { unary } from '../../src/api/unary';
@@ -169,5 +170,17 @@ describe('the KV fast path', () => {
       c.close();
     }
     expect(fast.srv.fastCalls).toBe(before);
+  });
+
+  it('reads grpc-timeout as gRPC defines it', () => {
+    expect(parseTimeout('5S')).toBe(5000);
+    expect(parseTimeout('200m')).toBe(200);
+    expect(parseTimeout('2M')).toBe(120_000);
+    expect(parseTimeout('1H')).toBe(3_600_000);
+    expect(parseTimeout('1500u')).toBe(2);
+    expect(parseTimeout('10n')).toBe(1);
+    expect(parseTimeout('123456789S')).toBeNull();
+    expect(parseTimeout('5s')).toBeNull();
+    expect(parseTimeout('')).toBeNull();
   });
 });
