@@ -16,7 +16,7 @@ import { GrpcCode } from '../errors';
 import { EncodedAnswer } from './encode-kv';
 import { statusOf } from './unary';
 
-/** A unary method served here: decode, run, encode. */
+/** A unary method served here: decode, run, encode (serialize as passBuffersThrough makes it). */
 export interface FastMethod {
   deserialize(bytes: Buffer): unknown;
   handle(req: unknown): Promise<unknown>;
@@ -31,6 +31,8 @@ const RESPONSE_HEADERS = {
   'content-type': 'application/grpc',
   'grpc-accept-encoding': 'identity',
 };
+
+const TRAILERS_OK = { 'grpc-status': '0', 'grpc-message': 'OK' };
 
 type StreamListener = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, ...rest: unknown[]) => void;
 
@@ -143,7 +145,7 @@ export class FastUnary {
             return;
           }
           stream.respond(RESPONSE_HEADERS, { waitForTrailers: true });
-          stream.once('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0', 'grpc-message': 'OK' }));
+          stream.once('wantTrailers', () => stream.sendTrailers(TRAILERS_OK));
           stream.end(out);
         },
         (err: unknown) => {
@@ -165,10 +167,11 @@ const EMPTY = Buffer.alloc(0);
 function decode(body: Buffer, m: FastMethod, path: string): { value: unknown } | { code: number; error: string } {
   // Exactly one whole message, as grpc-js's unary calls require; its texts
   // (which name server streaming methods) are kept word for word.
-  if (body.length < HEADER_PREFIX || body.length < HEADER_PREFIX + body.readUInt32BE(1)) {
+  const end = body.length < HEADER_PREFIX ? Infinity : HEADER_PREFIX + body.readUInt32BE(1);
+  if (body.length < end) {
     return { code: grpc.status.UNIMPLEMENTED, error: `Received no request message for server streaming method ${path}` };
   }
-  if (body.length > HEADER_PREFIX + body.readUInt32BE(1)) {
+  if (body.length > end) {
     return { code: grpc.status.UNIMPLEMENTED, error: `Received a second request message for server streaming method ${path}` };
   }
   // A set compression flag without a grpc-encoding header is read as plain bytes, as grpc-js reads it.
@@ -180,6 +183,7 @@ function decode(body: Buffer, m: FastMethod, path: string): { value: unknown } |
   }
 }
 
+/** The answer behind gRPC's 5-byte prefix; a hand-encoded one is written in place, not copied. */
 function frame(res: unknown, m: FastMethod): Buffer {
   if (res instanceof EncodedAnswer) {
     const out = Buffer.allocUnsafe(HEADER_PREFIX + res.size);
@@ -188,7 +192,7 @@ function frame(res: unknown, m: FastMethod): Buffer {
     res.writeInto(out.subarray(HEADER_PREFIX));
     return out;
   }
-  const body = Buffer.isBuffer(res) ? res : m.serialize(res);
+  const body = m.serialize(res);
   const out = Buffer.allocUnsafe(HEADER_PREFIX + body.length);
   out[0] = 0;
   out.writeUInt32BE(body.length, 1);

@@ -49,7 +49,8 @@ export function passBuffersThrough(def: grpc.ServiceDefinition): grpc.ServiceDef
 
 /** Holds every call until `ready` settles, then hands it to its handler. */
 class ReadyGate {
-  private open = false;
+  /** Whether `ready` has settled successfully (calls pass straight through). */
+  open = false;
 
   constructor(private readonly ready: Promise<void>) {
     ready.then(
@@ -78,7 +79,6 @@ export class ClientServer {
   private readonly fast: FastUnary;
   /** HTTP/2 servers the fast path already sits in front of. */
   private readonly attached = new Set<http2.Http2Server>();
-  private open = false;
   readonly boundPorts: number[] = [];
 
   constructor(private readonly opts: ClientServerOptions) {
@@ -94,24 +94,16 @@ export class ClientServer {
     });
     const gate = opts.ready ? new ReadyGate(opts.ready) : undefined;
     // Until the member is ready, calls take grpc-js's route, which holds them at the gate.
-    if (opts.ready) opts.ready.then(() => (this.open = true), () => undefined);
-    else this.open = true;
-    this.fast = new FastUnary(opts.maxRequestBytes + GRPC_OVERHEAD_BYTES, () => this.open);
-    for (const [name, fns] of Object.entries(opts.fast ?? {})) {
-      const def = serviceDefinition(name as ServiceName);
-      for (const [method, fn] of Object.entries(fns)) {
+    this.fast = new FastUnary(opts.maxRequestBytes + GRPC_OVERHEAD_BYTES, () => gate?.open ?? true);
+    for (const name of SERVICE_NAMES) {
+      const def = passBuffersThrough(serviceDefinition(name));
+      const handlers = opts.handlers[name] ?? {};
+      this.server.addService(def, gate ? gate.wrap(handlers) : handlers);
+      for (const [method, fn] of Object.entries(opts.fast?.[name] ?? {})) {
         const d = def[method];
         if (!d || d.requestStream || d.responseStream) throw new Error(`${name}.${method} is not a unary method`);
-        this.fast.add(d.path, {
-          deserialize: (b) => d.requestDeserialize(b),
-          handle: fn as (req: unknown) => Promise<unknown>,
-          serialize: (v) => d.responseSerialize(v),
-        });
+        this.fast.add(d.path, { deserialize: d.requestDeserialize, handle: fn as (req: unknown) => Promise<unknown>, serialize: d.responseSerialize });
       }
-    }
-    for (const name of SERVICE_NAMES) {
-      const handlers = opts.handlers[name] ?? {};
-      this.server.addService(passBuffersThrough(serviceDefinition(name)), gate ? gate.wrap(handlers) : handlers);
     }
     this.server.addService(healthServiceDefinition(), {
       Check: (_call: grpc.ServerUnaryCall<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) =>
