@@ -21,4 +21,4 @@ export type { Rand } from './prng';
 export { encodeConfChange, decodeConfChange } from './confchange';
 export type { Status, ProgressStatus } from './status';
 export { ProgressState } from './progress';
-export { isEmptySnap, isEmptyHardState, canSendBeforePersist } from './util';
+export { isEmptySnap, isEmptyHardState, canSendBeforePersist, mayLeaveBeforePersist } from './util';

@@ -146,10 +146,11 @@ export interface ReadState {
  * One batch of work for the driver (RawNode.ready()). The rule this core implements:
  *  1. Persist `snapshot`, then `entries` (an entry at index i replaces persisted ones >= i),
  *     then `hardState`; fsync when `mustSync`. Append the entries to the Storage too.
- *  2. Then send `messages`. Only MsgApp/MsgHeartbeat/MsgSnap (canSendBeforePersist) may
- *     leave while step 1 is still in flight; responses and votes describe state that is
- *     durable only after it. A leader counts its own acknowledgement in advance(), so a
- *     parallel write never lets commit outrun the leader's disk.
+ *  2. Then send `messages`. Only a leader's MsgApp/MsgHeartbeat/MsgSnap and a follower's
+ *     forwarded MsgProp/MsgReadIndex (mayLeaveBeforePersist) may leave while step 1 is
+ *     still in flight; responses and votes describe state that is durable only after it.
+ *     A leader counts its own acknowledgement in advance(), so a parallel write never
+ *     lets commit outrun the leader's disk.
  *  3. Apply `snapshot`, then `committedEntries` (already durable locally: persisted by an
  *     earlier Ready, never only by this one); serve `readStates` once applied >= index.
  *  4. Call advance(ready); no other Ready is produced before that.

@@ -123,7 +123,7 @@ export function canSendBeforePersist(m: Message): boolean {
  * wait for the Ready's write: under load a follower's Ready usually carries
  * appends to persist, and the forwarded requests would otherwise wait for that fsync.
  */
-export function isForwardedRequest(m: Message): boolean {
+function isForwardedRequest(m: Message): boolean {
   return m.type === MessageType.Prop || m.type === MessageType.ReadIndex;
 }
 

@@ -204,7 +204,8 @@ export class RaftDriver {
 
     // A leader's appends and heartbeats may leave before its own write: it counts
     // its own acknowledgement only after advance. So may the requests a follower
-    // forwards to its leader. Everything else waits for the disk.
+    // forwards to its leader. Everything else waits for the disk, and so does
+    // MsgSnap here: sendWithSnapshots builds its image first.
     const later: Message[] = [];
     const now: Message[] = [];
     for (const m of rd.messages) {
