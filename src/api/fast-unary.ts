@@ -15,6 +15,7 @@ import * as grpc from '@grpc/grpc-js';
 import { GrpcCode } from '../errors';
 import { EncodedAnswer } from './encode-kv';
 import { statusOf } from './unary';
+import { mark, tracing } from '../trace';
 
 /** A unary method served here: decode, run, encode (serialize as passBuffersThrough makes it). */
 export interface FastMethod {
@@ -120,6 +121,7 @@ export class FastUnary {
     });
     stream.on('end', () => {
       if (done) return;
+      if (tracing) mark('req');
       const body = chunks ? Buffer.concat(chunks, size) : first ?? EMPTY;
       const req = decode(body, m, path);
       if ('error' in req) {
@@ -147,6 +149,7 @@ export class FastUnary {
           stream.respond(RESPONSE_HEADERS, { waitForTrailers: true });
           stream.once('wantTrailers', () => stream.sendTrailers(TRAILERS_OK));
           stream.end(out);
+          if (tracing) mark('resp');
         },
         (err: unknown) => {
           const s = statusOf(err);

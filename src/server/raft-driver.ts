@@ -16,6 +16,7 @@ import type { Applier } from './applier';
 import type { Membership, MemberInfo } from './membership';
 import { decode, encode } from './codec';
 import type { TickConfig } from './ticks';
+import { mark, tracing } from '../trace';
 
 /** Entries kept behind a snapshot so a briefly slow follower catches up from the log (etcd's 5000). */
 export const SNAPSHOT_CATCH_UP_ENTRIES = 5000;
@@ -191,6 +192,7 @@ export class RaftDriver {
   }
 
   private async handleReady(rd: Ready): Promise<void> {
+    if (tracing) mark(`ready e${rd.entries.length} c${rd.committedEntries.length} m${rd.messages.length}`);
     if (rd.softState) {
       const leaderChanged = rd.softState.lead !== this.lead;
       this.lead = rd.softState.lead;
@@ -212,7 +214,10 @@ export class RaftDriver {
       const early = m.type !== MessageType.Snap && mayLeaveBeforePersist(m, this.isLeader);
       (early ? now : later).push(m);
     }
-    if (now.length > 0) this.transport.send(now, true);
+    if (now.length > 0) {
+      this.transport.send(now, true);
+      if (tracing) mark('sent');
+    }
 
     if (rd.snapshot) await this.installSnapshot(rd.snapshot);
 
@@ -250,10 +255,17 @@ export class RaftDriver {
       this.unsavedHardState = rd.hardState;
     }
     if (early > 0) await this.applyCommitted(rd.committedEntries.slice(0, early));
-    if (saved) await saved;
-    if (later.length > 0) await this.sendWithSnapshots(later);
+    if (saved) {
+      await saved;
+      if (tracing) mark('saved');
+    }
+    if (later.length > 0) {
+      await this.sendWithSnapshots(later);
+      if (tracing) mark('sent-after-save');
+    }
 
     if (early < rd.committedEntries.length) await this.applyCommitted(early === 0 ? rd.committedEntries : rd.committedEntries.slice(early));
+    if (tracing) mark('applied');
     this.node.advance(rd);
     if (rd.snapshot && rd.committedEntries.length === 0) this.opts.hooks.onApplied(this.applied);
     if (this.applied - this.snapshotIndex >= this.opts.snapshotCount) await this.takeSnapshot();

@@ -9,6 +9,8 @@
 // WAL write instead of costing a call of its own, for at most LAZY_MS.
 // One queue also keeps every batch in the order it was handed over.
 
+import { mark, tracing } from '../trace';
+
 /** A put or delete with the sublevel's prefix already on the key. */
 export type RootOp = { type: 'put'; key: Buffer; value: Buffer } | { type: 'del'; key: Buffer };
 
@@ -91,7 +93,9 @@ export class RootWriter {
           if (op.type === 'put') b.put(op.key, op.value);
           else b.del(op.key);
         }
+        if (tracing) mark(`write ${batch.sync ? 'sync' : 'nosync'} ${batch.ops.length}`);
         await b.write({ sync: batch.sync });
+        if (tracing) mark('written');
         this.stats.batches++;
         this.stats.calls += batch.waiters.length;
         for (const w of batch.waiters) w.resolve();

@@ -11,6 +11,7 @@ import { FrameDecoder, FrameType, encodeFrame } from './frame';
 import { sendSnapshot, SnapshotAssembler } from './snapshot';
 import { PeerStream, type StreamStats } from './stream';
 import { parsePeerUrl, type HostPort } from './url';
+import { mark, tracing } from '../trace';
 
 export interface TransportOptions {
   selfId: NodeId;
@@ -281,6 +282,7 @@ export class Transport {
   }
 
   private deliver(m: Message): void {
+    if (tracing) mark(`recv ${MessageType[m.type]} ${m.entries.length}`);
     try {
       this.messageHandler(m);
     } catch (err) {

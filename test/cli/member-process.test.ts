@@ -19,13 +19,13 @@ afterAll(async () => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-async function startMember(name: string): Promise<{ m: Spawned; clientPort: number }> {
+async function startMember(name: string, env?: NodeJS.ProcessEnv): Promise<{ m: Spawned; clientPort: number }> {
   const [clientPort, peerPort] = await freePorts(2);
   const peer = `http://127.0.0.1:${peerPort}`;
   const m = spawnMember(
     ['--name', name, '--listen-client-urls', `http://127.0.0.1:${clientPort}`, '--advertise-client-urls', `http://127.0.0.1:${clientPort}`,
       '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer, '--initial-cluster', `${name}=${peer}`],
-    { cwd: tmp },
+    { cwd: tmp, ...(env ? { env } : {}) },
   );
   started.push(m);
   await m.waitForLog(/member started/);
@@ -108,6 +108,36 @@ describe('a started member', () => {
     const { m } = await startMember('sigint');
     expect((await m.stop('SIGINT')).code).toBe(0);
     await m.waitForLog(/member stopped/, 1000);
+  });
+
+  it('with ETCD_TS_TRACE, writes the marks of a put when it stops (bench/timeline.ts)', async () => {
+    const dir = fs.mkdtempSync(path.join(tmp, 'trace-'));
+    const { m, clientPort } = await startMember('traced', { ETCD_TS_TRACE: dir });
+    const kv = client('KV', clientPort);
+    // Until the lone member has elected itself; bounded in count and time.
+    let err = await unary(kv, 'Put', { key: Buffer.from('k'), value: Buffer.from('v') });
+    const deadline = Date.now() + 10_000;
+    for (let i = 0; i < 100 && err && Date.now() < deadline; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      err = await unary(kv, 'Put', { key: Buffer.from('k'), value: Buffer.from('v') });
+    }
+    expect(err).toBeNull();
+    // Calls that arrive before the member is ready wait in grpc-js; the marks are on the fast path.
+    expect(await unary(kv, 'Put', { key: Buffer.from('k'), value: Buffer.from('w') })).toBeNull();
+    kv.close();
+    expect(fs.readdirSync(dir)).toEqual([]);
+    expect((await m.stop('SIGTERM')).code).toBe(0);
+    const file = path.join(dir, `trace-${m.proc.pid}.txt`);
+    const lines = fs.readFileSync(file, 'utf8').split('\n');
+    for (const l of lines) expect(l).toMatch(/^\d+ \S/);
+    const labels = lines.map((l) => l.slice(l.indexOf(' ') + 1));
+    // The fast-path put's path, in order: request, Ready with its entry, the synced write, the answer.
+    let from = 0;
+    for (const re of [/^req$/, /^ready e1 /, /^write sync /, /^written$/, /^saved$/, /^applied$/, /^resp$/]) {
+      const i = labels.findIndex((l, j) => j >= from && re.test(l));
+      expect(i, `${re} after mark ${from}`).toBeGreaterThanOrEqual(0);
+      from = i + 1;
+    }
   });
 
   it('is reached by etcdctl, which puts and gets through it', async () => {
