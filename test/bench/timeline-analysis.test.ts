@@ -40,7 +40,7 @@ describe('buildTimeline', () => {
     // Lowest pid after the leader is F1.
     expect(row('F1', 'recv')?.p50).toBe(100);
     expect(row('F2', 'recv')?.p50).toBe(120);
-    // Follower writes took 400, 600, 500 µs: median 500.
+    // F1 got each append at 100 µs and its writes took 400, 600, 500 µs: done at 600 at the median.
     expect(row('F1', 'written')?.p50).toBe(600);
     expect(row('F1', 'written')?.p90).toBe(700);
     // The heartbeat is F2's second recv of each write.
