@@ -68,14 +68,23 @@ function unaryOf(fn: (req: never) => Promise<unknown>): grpc.UntypedHandleCall {
 }
 
 /** A gRPC call by hand, so the test controls the framing and the client enforces no deadline. */
-function rawCall(url: string, path: string, body: Buffer, extra: Record<string, string> = {}): Promise<{ status: string; message: string; data: number }> {
+function rawCall(
+  url: string,
+  path: string,
+  body: Buffer,
+  extra: Record<string, string> = {},
+  onHeaders?: (names: string[]) => void,
+): Promise<{ status: string; message: string; data: number }> {
   return new Promise((resolve, reject) => {
     const session = http2.connect(`http://${url}`);
     session.on('error', reject);
     const req = session.request({ ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers', ...extra });
     let data = 0;
     let head: http2.IncomingHttpHeaders = {};
-    req.on('response', (h) => (head = h));
+    req.on('response', (h) => {
+      head = h;
+      onHeaders?.(Object.keys(h));
+    });
     req.on('data', (c: Buffer) => (data += c.length));
     req.on('trailers', (t) => (head = { ...head, ...t }));
     req.on('close', () => {
@@ -146,6 +155,19 @@ describe('the KV fast path', () => {
       expect(a, body.toString('hex')).toEqual(b);
       expect(a.status === '0', body.toString('hex')).toBe(ok);
     }
+  });
+
+  it('answers with the headers grpc-go (etcd) sends, without a date', async () => {
+    const body = framed(Buffer.from([0x0a, 0x01, 0x61]));
+    let names: string[] = [];
+    const r = await rawCall(fast.url, '/etcdserverpb.KV/Range', body, {}, (n) => (names = n));
+    expect(r.status).toBe('0');
+    expect(names.sort()).toEqual([':status', 'content-type', 'grpc-accept-encoding']);
+    // An error is a trailers-only answer: its one HEADERS frame has no date either.
+    let errNames: string[] = [];
+    const e = await rawCall(fast.url, '/etcdserverpb.KV/Put', framed(Buffer.from([0x12, 0x01, 0x76])), {}, (n) => (errNames = n));
+    expect(e.status).toBe(String(grpc.status.INVALID_ARGUMENT));
+    expect(errNames).not.toContain('date');
   });
 
   it('ends a call at its deadline as grpc-js does, and survives the late answer', async () => {
