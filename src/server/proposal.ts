@@ -1,10 +1,13 @@
 // What a member puts into a normal Raft entry: who proposed it (so only that
-// member answers a client) and the operation itself, msgpack-encoded as a
-// compact array.
-import type { WriteRequest } from '../mvcc/types';
+// member answers a client) and the operation itself. A plain Put, the one
+// write every workload is full of, has a fixed binary layout (put-codec.ts);
+// everything else is msgpack-encoded as a compact array. The first byte tells
+// them apart, so entries written before the binary layout still decode.
 import type { MemberAttributes } from './membership';
+import type { WriteRequest } from '../mvcc/types';
 import type { RequestId } from './wait';
 import { decode, encode } from './codec';
+import { PUT_TAG, decodePutProposal, encodePutProposal } from './put-codec';
 
 export type Operation =
   | { kind: 'write'; req: WriteRequest }
@@ -18,6 +21,10 @@ export type Operation =
 type Wire = [origin: string, nonce: number, seq: number, op: Operation];
 
 export function encodeProposal(id: RequestId, op: Operation): Buffer {
+  if (op.kind === 'write' && 'put' in op.req) {
+    const put = encodePutProposal(id, op.req.put);
+    if (put) return put;
+  }
   const wire: Wire = [id.origin, id.nonce, id.seq, op];
   // msgpackr hands back a view into its shared ~130 KB output buffer. The entry
   // lives in the in-memory Raft log for thousands of entries, and each view
@@ -28,6 +35,10 @@ export function encodeProposal(id: RequestId, op: Operation): Buffer {
 }
 
 export function decodeProposal(data: Uint8Array): { id: RequestId; op: Operation } {
+  if (data[0] === PUT_TAG) {
+    const { id, put } = decodePutProposal(data);
+    return { id, op: { kind: 'write', req: { put } } };
+  }
   const [origin, nonce, seq, op] = decode<Wire>(data);
   return { id: { origin, nonce, seq }, op };
 }
