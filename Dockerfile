@@ -6,4 +6,4 @@ COPY . .
 RUN npm install --no-audit --no-fund && npm prune --omit=dev
 EXPOSE 2379 2380
 VOLUME /data
-ENTRYPOINT ["node", "--max-semi-space-size=8", "bin/etcd-ts.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=8", "--single-threaded-gc", "bin/etcd-ts.js"]
