@@ -8,6 +8,7 @@ import { SERVICE_NAMES, ServiceName, healthServiceDefinition, serviceDefinition 
 import type { Logger } from '../log';
 import { EncodedAnswer } from './encode-kv';
 import { FastUnary } from './fast-unary';
+import { FAST_DECODERS } from './fast-decode';
 import type * as http2 from 'node:http2';
 
 /** etcd's allowance for gRPC framing on top of --max-request-bytes (v3rpc/grpc.go). */
@@ -102,7 +103,10 @@ export class ClientServer {
       for (const [method, fn] of Object.entries(opts.fast?.[name] ?? {})) {
         const d = def[method];
         if (!d || d.requestStream || d.responseStream) throw new Error(`${name}.${method} is not a unary method`);
-        this.fast.add(d.path, { deserialize: d.requestDeserialize, handle: fn as (req: unknown) => Promise<unknown>, serialize: d.responseSerialize });
+        const slow = d.requestDeserialize;
+        const quick = FAST_DECODERS[d.path];
+        const deserialize = quick ? (b: Buffer) => quick(b) ?? slow(b) : slow;
+        this.fast.add(d.path, { deserialize, handle: fn as (req: unknown) => Promise<unknown>, serialize: d.responseSerialize });
       }
     }
     this.server.addService(healthServiceDefinition(), {
