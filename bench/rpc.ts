@@ -2,6 +2,7 @@
 // opens one distinct HTTP/2 connection per channel, and wraps the few unary calls
 // the workloads use as promises. Used by both worker threads and the main thread.
 
+import { mark, tracing } from '../src/trace';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import * as fs from 'node:fs';
@@ -84,7 +85,13 @@ function promisify<Req, Res>(client: grpc.Client, name: string): (req: Req) => P
   const fn = (client as unknown as Record<string, Unary<Req, Res>>)[name];
   if (typeof fn !== 'function') throw new Error(`service has no method ${name}`);
   return (req) => new Promise<Res>((resolve, reject) => {
-    fn.call(client, req, (err, res) => (err ? reject(err) : resolve(res)));
+    // bench/timeline.ts: when the client starts a call and when it has the whole answer.
+    if (tracing) mark('call');
+    fn.call(client, req, (err, res) => {
+      if (tracing) mark('reply');
+      if (err) reject(err);
+      else resolve(res);
+    });
   });
 }
 

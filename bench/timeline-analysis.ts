@@ -7,6 +7,7 @@
 /** One mark: when (monotonic ns), which process, what. */
 export interface TraceMark {
   t: bigint;
+  /** The member's pid; negative for a load-generator thread. */
   pid: number;
   label: string;
 }
@@ -23,7 +24,7 @@ export function parseTrace(pid: number, text: string): TraceMark[] {
 }
 
 export interface TimelineRow {
-  /** "L" for the leader, "F1", "F2", ... for the others (by pid). */
+  /** "L" for the leader, "F1", "F2", ... for the others (by pid), "C" for the client (a negative id). */
   member: string;
   /** The label up to its first space (details such as counts dropped). */
   event: string;
@@ -61,8 +62,11 @@ export function buildTimeline(marks: TraceMark[], skip = 0): Timeline {
   for (const [pid, n] of reqs) if (n > most) [leader, most] = [pid, n];
   if (leader < 0) return { writes: 0, span: { p50: 0, p90: 0, mean: 0 }, rows: [] };
   const names = new Map<number, string>([[leader, 'L']]);
+  let followers = 0;
+  let clients = 0;
   for (const pid of [...new Set(marks.map((m) => m.pid))].sort((a, b) => a - b)) {
-    if (!names.has(pid)) names.set(pid, `F${names.size}`);
+    if (names.has(pid)) continue;
+    names.set(pid, pid < 0 ? (clients++ === 0 ? 'C' : `C${clients}`) : `F${++followers}`);
   }
 
   const sorted = [...marks].sort((a, b) => (a.t < b.t ? -1 : a.t > b.t ? 1 : 0));

@@ -3,10 +3,15 @@
 // Starts a fresh traced 3-member cluster (ETCD_TS_TRACE, see src/trace.ts),
 // puts from one client to the leader, stops the members (each writes its
 // marks on exit) and prints every mark's median and p90 offset from the
-// leader's 'req'. Marks: req/resp (the leader's gRPC handler), ready, sent
-// (messages that may leave before the disk write), write/written (the LevelDB
-// batch), saved, sent-after-save (on a follower: the acknowledgement),
-// applied, and recv <MessageType> on every peer message.
+// leader's 'req'. Marks: stream (an HTTP/2 request stream opened), req/resp
+// (the leader's gRPC handler got the request / wrote the answer), trailers
+// (the answer's status goes out), ready, sent (messages that may leave before
+// the disk write), write/written (the LevelDB batch), saved, sent-after-save
+// (on a follower: the acknowledgement), applied, recv <MessageType> on every
+// peer message, and the client's own (member "C"): call (it starts the next
+// put) and reply (it has the whole answer). The client's call and the
+// leader's stream for the next put come after this put's answer, so they show
+// at the end of its timeline, just before the span closes.
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -45,8 +50,11 @@ async function main(): Promise<void> {
   }
   const marks: TraceMark[] = [];
   for (const f of fs.readdirSync(traceDir)) {
-    const pid = Number(/^trace-(\d+)\.txt$/.exec(f)?.[1]);
-    if (pid) marks.push(...parseTrace(pid, fs.readFileSync(path.join(traceDir, f), 'utf8')));
+    // trace-<pid>.txt from a member, trace-client-<thread>.txt from the generator's worker.
+    const m = /^trace-(client-)?(\d+)\.txt$/.exec(f);
+    if (!m) continue;
+    const id = m[1] ? -1 - Number(m[2]) : Number(m[2]);
+    marks.push(...parseTrace(id, fs.readFileSync(path.join(traceDir, f), 'utf8')));
   }
   fs.rmSync(traceDir, { recursive: true, force: true });
   const tl = buildTimeline(marks, warm);

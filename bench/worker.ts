@@ -2,7 +2,8 @@
 // closed-loop clients (each waits for its previous reply before sending the next
 // request), and records every latency in a local histogram merged later.
 
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, threadId, workerData } from 'node:worker_threads';
+import { saveTrace } from '../src/trace';
 import { performance } from 'node:perf_hooks';
 import { Histogram } from './histogram';
 import { CompareResult, CompareTarget, clientOn, openChannel, waitReady, type EtcdClient } from './rpc';
@@ -166,6 +167,7 @@ async function main(): Promise<void> {
   await start;
   const { startMs, endMs } = await runner.run(clients);
   clients.forEach((c) => c.close());
+  saveTrace(`client-${threadId}`);
   post({
     type: 'done',
     result: {

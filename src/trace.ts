@@ -23,12 +23,18 @@ export function mark(label: string): void {
   if (marks.length < MAX_MARKS) marks.push(`${process.hrtime.bigint()} ${label}`);
 }
 
-if (tracing) {
-  process.on('exit', () => {
-    try {
-      fs.writeFileSync(path.join(dir, `trace-${process.pid}.txt`), marks.join('\n'));
-    } catch {
-      // A trace is a diagnostic: never let it change how the member exits.
-    }
-  });
+/**
+ * Writes the marks to trace-<name>.txt in the trace directory. A member does
+ * it when it exits (name = its pid); the load generator's worker threads share
+ * the bench's pid and call it with their own name when their run ends.
+ */
+export function saveTrace(name: string): void {
+  if (!tracing) return;
+  try {
+    fs.writeFileSync(path.join(dir, `trace-${name}.txt`), marks.join('\n'));
+  } catch {
+    // A trace is a diagnostic: never let it change how the process exits.
+  }
 }
+
+if (tracing) process.on('exit', () => saveTrace(String(process.pid)));

@@ -72,6 +72,7 @@ export class FastUnary {
     const others = server.listeners('stream') as unknown as StreamListener[];
     server.removeAllListeners('stream');
     server.on('stream', (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, ...rest: unknown[]) => {
+      if (tracing) mark('stream');
       const m = this.take(headers);
       if (m) this.serve(stream, headers, m, headers[':path'] as string);
       else for (const l of others) l.call(server, stream, headers, ...rest);
@@ -156,7 +157,10 @@ export class FastUnary {
             return;
           }
           stream.respond(RESPONSE_HEADERS, SEND);
-          stream.once('wantTrailers', () => stream.sendTrailers(TRAILERS_OK));
+          stream.once('wantTrailers', () => {
+            if (tracing) mark('trailers');
+            stream.sendTrailers(TRAILERS_OK);
+          });
           stream.end(out);
           if (tracing) mark('resp');
         },

@@ -58,6 +58,18 @@ describe('buildTimeline', () => {
     expect(tl.rows.some((r) => r.member === 'F1' && r.event === 'req')).toBe(false);
   });
 
+  it("names the client's marks C and keeps them in the write they follow", () => {
+    const writes: Array<[number, number]> = [[0, 400], [2000, 400], [4000, 400]];
+    const client = writes.flatMap(([start]) => [`${BigInt(start + 1500) * 1000n} reply`, `${BigInt(start + 1520) * 1000n} call`]);
+    const tl = buildTimeline([...traces(writes), ...parseTrace(-2, client.join('\n'))]);
+    const row = (member: string, event: string) => tl.rows.find((r) => r.member === member && r.event === event);
+    expect(row('C', 'reply')?.p50).toBe(1500);
+    expect(row('C', 'call')?.p50).toBe(1520);
+    // Followers keep their names.
+    expect(row('F1', 'recv')?.p50).toBe(100);
+    expect(tl.rows.at(-1)?.event).toBe('call');
+  });
+
   it('returns an empty timeline when no request was traced', () => {
     expect(buildTimeline(parseTrace(1, '5 ready e0 c0 m0\n9 written'))).toEqual({ writes: 0, span: { p50: 0, p90: 0, mean: 0 }, rows: [] });
   });

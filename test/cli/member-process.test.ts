@@ -131,9 +131,10 @@ describe('a started member', () => {
     const lines = fs.readFileSync(file, 'utf8').split('\n');
     for (const l of lines) expect(l).toMatch(/^\d+ \S/);
     const labels = lines.map((l) => l.slice(l.indexOf(' ') + 1));
-    // The fast-path put's path, in order: request, Ready with its entry, the synced write, the answer.
+    // The fast-path put's path, in order: the HTTP/2 stream, the request, Ready with its entry,
+    // the synced write, the answer and its trailers.
     let from = 0;
-    for (const re of [/^req$/, /^ready e1 /, /^write sync /, /^written$/, /^saved$/, /^applied$/, /^resp$/]) {
+    for (const re of [/^stream$/, /^req$/, /^ready e1 /, /^write sync /, /^written$/, /^saved$/, /^applied$/, /^resp$/, /^trailers$/]) {
       const i = labels.findIndex((l, j) => j >= from && re.test(l));
       expect(i, `${re} after mark ${from}`).toBeGreaterThanOrEqual(0);
       from = i + 1;
