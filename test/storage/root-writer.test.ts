@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { RootWriter, type RootOp } from '../../src/storage/root-writer';
+import { describe, expect, it, vi } from 'vitest';
+import { LAZY_MS, RootWriter, type RootOp } from '../../src/storage/root-writer';
 
 /** A database that records each batch written and lets the test decide when it lands. */
 function fakeDb(opts: { fail?: boolean } = {}) {
@@ -67,6 +67,37 @@ describe('RootWriter', () => {
     expect(written).toEqual([{ keys: ['put:alone'], sync: false }]);
     release.shift()!();
     await lazy;
+  });
+
+  it('keeps one lazy timer running across writes, and still writes a lazy batch within LAZY_MS', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const { db, written, release } = fakeDb();
+      const w = new RootWriter(db);
+      // One client's pace: each lazy store batch rides along with the next WAL write.
+      for (let i = 0; i < 5; i++) {
+        const lazy = w.write([put(`store${i}`)], false, true);
+        const eager = w.write([put(`wal${i}`)], true);
+        await vi.advanceTimersByTimeAsync(1);
+        release.shift()!();
+        await Promise.all([lazy, eager]);
+        expect(vi.getTimerCount()).toBeLessThanOrEqual(1);
+      }
+      expect(written).toHaveLength(5);
+      // The timer armed by the first lazy batch is still running: a lazy batch
+      // queued now waits only for what is left of it, and nothing more.
+      const late = w.write([put('late')], false, true);
+      await vi.advanceTimersByTimeAsync(LAZY_MS - 5);
+      expect(written.at(-1)).toEqual({ keys: ['put:late'], sync: false });
+      release.shift()!();
+      await late;
+      // Firing with nothing to write arms nothing.
+      await vi.advanceTimersByTimeAsync(LAZY_MS * 2);
+      expect(vi.getTimerCount()).toBe(0);
+      expect(written).toHaveLength(6);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('fails the callers of a failed write, and keeps writing later batches', async () => {
