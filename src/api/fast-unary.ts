@@ -27,17 +27,18 @@ export interface FastMethod {
 const HEADER_PREFIX = 5;
 
 /**
- * Headers of every answer. grpc-go (etcd) sends plain application/grpc, and no
- * `date`: node adds one to each response unless told not to (SEND), which cost
- * a clock read, an HPACK literal and the client's parsing of it on every call.
+ * Headers and trailers of every answer, as etcd 3.4 (grpc-go) sends them, seen
+ * on the wire: `:status` and plain application/grpc, then `grpc-status` and an
+ * empty `grpc-message`; an error is the four in one HEADERS frame. No `date`:
+ * node adds one to each response unless told not to (SEND), which cost a clock
+ * read, an HPACK literal and the client's parsing of it on every call.
  */
 const RESPONSE_HEADERS = {
   ':status': 200,
   'content-type': 'application/grpc',
-  'grpc-accept-encoding': 'identity',
 };
 
-const TRAILERS_OK = { 'grpc-status': '0', 'grpc-message': 'OK' };
+const TRAILERS_OK = { 'grpc-status': '0', 'grpc-message': '' };
 
 // `sendDate` is read by node's respond() but missing from @types/node's options type.
 type ResponseOptions = http2.ServerStreamResponseOptions & { sendDate: boolean };
@@ -219,9 +220,24 @@ function frame(res: unknown, m: FastMethod): Buffer {
 /** A trailers-only answer: the status in the one HEADERS frame, as gRPC allows for errors. */
 function sendStatus(stream: http2.ServerHttp2Stream, code: number, details: string): void {
   stream.respond(
-    { ...RESPONSE_HEADERS, 'grpc-status': String(code), 'grpc-message': encodeURI(details) },
+    { ...RESPONSE_HEADERS, 'grpc-status': String(code), 'grpc-message': encodeGrpcMessage(details) },
     SEND_STATUS,
   );
+}
+
+/**
+ * grpc-message as the gRPC spec and grpc-go (etcd) write it: each UTF-8 byte
+ * outside printable ASCII, and '%' itself, as %XX; everything else, spaces
+ * included, as it is. (grpc-js's encodeURI also escapes spaces and quotes;
+ * clients decode both the same.)
+ */
+export function encodeGrpcMessage(s: string): string {
+  if (/^[\x20-\x24\x26-\x7e]*$/.test(s)) return s;
+  let out = '';
+  for (const b of Buffer.from(s, 'utf8')) {
+    out += b >= 0x20 && b <= 0x7e && b !== 0x25 ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
 }
 
 /** gRPC's timeout header: 1-8 digits and a unit (H, M, S, m, u, n); milliseconds. */

@@ -2,6 +2,7 @@
 // fresh 3-member etcd-ts cluster: every answer, success or error, must be equal
 // apart from the ids and terms in the headers.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as http2 from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
 import { call, kvClient, RunningCluster, startEtsCluster, startRealEtcd } from '../support/cluster';
 import { requireTool } from '../support/tools';
@@ -117,6 +118,37 @@ async function runScript(endpoints: string[], steps: Step[]): Promise<unknown[]>
   return out;
 }
 
+/**
+ * One unary call by hand, to see the frames' headers: the answer's header names,
+ * and every grpc-* header or trailer with its value (the rest differ by server).
+ */
+function rawShape(endpoint: string, path: string, message: Buffer): Promise<{ headers: string[]; grpc: string[] }> {
+  return new Promise((resolve, reject) => {
+    const session = http2.connect(endpoint.startsWith('http') ? endpoint : `http://${endpoint}`);
+    session.on('error', reject);
+    const req = session.request({ ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers' });
+    const out = { headers: [] as string[], grpc: [] as string[] };
+    const note = (h: http2.IncomingHttpHeaders): void => {
+      for (const [k, v] of Object.entries(h)) if (k.startsWith('grpc-')) out.grpc.push(`${k}=${String(v)}`);
+    };
+    req.on('response', (h) => {
+      out.headers = Object.keys(h).sort();
+      note(h);
+    });
+    req.on('trailers', note);
+    req.on('data', () => undefined);
+    req.on('close', () => {
+      session.close();
+      out.grpc.sort();
+      resolve(out);
+    });
+    const framed = Buffer.alloc(5 + message.length);
+    framed.writeUInt32BE(message.length, 1);
+    message.copy(framed, 5);
+    req.end(framed);
+  });
+}
+
 let ets: RunningCluster | undefined;
 let real: RunningCluster | undefined;
 const etcdBin = requireTool('etcd');
@@ -130,6 +162,18 @@ afterAll(async () => {
 });
 
 describe('differential: etcd-ts against real etcd', () => {
+  it('frames an answer and an error with the headers and trailers etcd sends', async () => {
+    if (!etcdBin) return;
+    const cases: Array<[string, Buffer]> = [
+      ['/etcdserverpb.KV/Range', Buffer.from([0x0a, 0x01, 0x61])], // key "a": an answer
+      ['/etcdserverpb.KV/Put', Buffer.from([0x12, 0x01, 0x76])], // no key: an error, trailers only
+    ];
+    for (const [path, msg] of cases) {
+      const [want, got] = await Promise.all([rawShape(real!.endpoints[0]!, path, msg), rawShape(ets!.endpoints[0]!, path, msg)]);
+      expect(got, path).toEqual(want);
+    }
+  });
+
   it('answers a fixed script and a seeded random one exactly as etcd does', async () => {
     if (!etcdBin) return;
     const steps = [...fixed, ...randomSteps(7, 150)];
