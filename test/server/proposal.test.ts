@@ -60,9 +60,9 @@ describe('proposal codec', () => {
   });
 
   it('falls back to msgpack for a Put the layout cannot hold', () => {
-    const data = encodeProposal({ ...id, origin: 'x'.repeat(300) }, { kind: 'write', req: { put: { key: Buffer.from('k'), value: Buffer.from('v') } } });
+    const data = encodeProposal({ ...id, origin: 'x'.repeat(70_000) }, { kind: 'write', req: { put: { key: Buffer.from('k'), value: Buffer.from('v') } } });
     expect(data[0]).toBe(0x94);
-    expect(decodeProposal(data).id.origin).toBe('x'.repeat(300));
+    expect(decodeProposal(data).id.origin).toBe('x'.repeat(70_000));
   });
 
   it('refuses a truncated Put instead of reading past its end', () => {
