@@ -4,7 +4,7 @@
 // and prints/writes one side-by-side table.
 //
 //   npm run bench -- [--quick] [--only put-100,get-lin] [--skip-etcd] [--skip-ets] [--total N] [--client raw]
-//                    [--etcd-from bench/results/<earlier run>.json]
+//                    [--warmup SECONDS] [--etcd-from bench/results/<earlier run>.json]
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -26,6 +26,19 @@ const ETCD_BIN = '/usr/bin/etcd';
 /** Cap per measured phase (and for the pre-population), so a slow server still
  * finishes the run; the table then shows fewer requests, not a hang. */
 const PHASE_CAP_MS = { full: 60_000, quick: 15_000, populate: 300_000 };
+/**
+ * Before each measured phase, the same workload runs unmeasured against the same
+ * endpoints for up to this long (or the phase's request count), for both
+ * systems alike. etcd-ts runs on V8, which keeps compiling a new load's code
+ * paths for its first ~10-20 s: on a fresh cluster, consecutive blocks of 3,000
+ * single-client puts cost 1,873, 1,217, 1,094 and 1,083 µs of cluster CPU per
+ * put (TurboFan finished ~230, 110, 50 and 25 optimizations per member per 5 s),
+ * and the 100,000-key populate before put-1 does not take it all: 1,467, 1,250,
+ * 1,067, 1,080. Without a warm-up the first phases measured the compiler.
+ * Real etcd (Go, compiled ahead of time) has no such phase. The warm-up's own
+ * figures are kept in the results (`warmup`) and shown in the Markdown page.
+ */
+const WARMUP_S = { full: 5, quick: 1 };
 /** etcd-ts is new: give it 20 s to elect a leader; real etcd needs ~2 s. */
 const HEALTHY_TIMEOUT_MS: Record<SystemName, number> = { 'etcd-ts': 20_000, etcd: 30_000 };
 
@@ -41,6 +54,8 @@ interface Flags {
   client: ClientKind;
   /** Take the etcd figures from an earlier results JSON instead of running etcd. */
   etcdFrom: string | undefined;
+  /** Unmeasured run of each phase's workload before it is measured; 0 = none. */
+  warmupS: number;
 }
 
 function parseFlags(): Flags {
@@ -56,10 +71,13 @@ function parseFlags(): Flags {
       'keep-data': { type: 'boolean', default: false },
       client: { type: 'string', default: 'grpc-js' },
       'etcd-from': { type: 'string' },
+      warmup: { type: 'string' },
     },
   });
   const quick = v.quick ?? false;
   if (v.client !== 'grpc-js' && v.client !== 'raw') throw new Error('--client must be grpc-js or raw');
+  const warmupS = v.warmup === undefined ? (quick ? WARMUP_S.quick : WARMUP_S.full) : Number(v.warmup);
+  if (!Number.isFinite(warmupS) || warmupS < 0) throw new Error('--warmup must be a number of seconds >= 0');
   return {
     client: v.client,
     etcdFrom: v['etcd-from'],
@@ -71,6 +89,7 @@ function parseFlags(): Flags {
     keys: v.keys ? Number(v.keys) : quick ? POPULATE_KEYS / QUICK_DIVISOR : POPULATE_KEYS,
     portBase: Number(v['port-base']),
     keepData: v['keep-data'] ?? false,
+    warmupS,
   };
 }
 
@@ -151,12 +170,20 @@ async function measurePhase(l: Live, w: Workload, target: Target, f: Flags, idle
   const phase = `${run.system} ${w.name} ${target === 'leader' ? 'leader' : 'all members'}`;
   try {
     const endpoints = await endpointsFor(cluster, target);
+    const load = {
+      endpoints, client: f.client, op: w.op, serializable: w.serializable ?? false, conns: w.conns, clients: w.clients,
+      total: totalFor(w, f), keySpace: f.keys, revCache,
+    };
+    if (f.warmupS > 0) {
+      const cpuBefore = cluster.cpuSeconds();
+      const r = await runLoad({ ...load, durationMs: f.warmupS * 1000 });
+      if (r.ops) r.serverCpuUsPerOp = ((cluster.cpuSeconds() - cpuBefore) * 1e6) / r.ops;
+      ((run.warmup ??= {})[w.name] ??= {})[target] = r;
+      progress(`${phase} warm-up (not measured): ${summary(r)}`);
+    }
     const cpuBefore = cluster.cpuSeconds();
     const idleBefore = idle?.cpuSeconds() ?? 0;
-    const r = await runLoad({
-      endpoints, client: f.client, op: w.op, serializable: w.serializable ?? false, conns: w.conns, clients: w.clients,
-      total: totalFor(w, f), keySpace: f.keys, revCache, durationMs: f.quick ? PHASE_CAP_MS.quick : PHASE_CAP_MS.full,
-    });
+    const r = await runLoad({ ...load, durationMs: f.quick ? PHASE_CAP_MS.quick : PHASE_CAP_MS.full });
     if (r.ops) r.serverCpuUsPerOp = ((cluster.cpuSeconds() - cpuBefore) * 1e6) / r.ops;
     (run.workloads[w.name] ??= {})[target] = r;
     const other = idle ? `; idle cluster ${(((idle.cpuSeconds() - idleBefore) / r.elapsedS) * 100).toFixed(1)} % CPU` : '';
@@ -279,7 +306,7 @@ async function main(): Promise<void> {
     startedAt,
     finishedAt: new Date().toISOString(),
     machine: machineInfo(REPO_ROOT, loadAvgStart),
-    options: { quick: f.quick, total: f.total, only: f.only ?? null, populateKeys: f.keys, client: f.client, etcdFrom: f.etcdFrom ?? null },
+    options: { quick: f.quick, total: f.total, only: f.only ?? null, populateKeys: f.keys, client: f.client, etcdFrom: f.etcdFrom ?? null, warmupS: f.warmupS },
     workloads: workloads.map((w) => ({ name: w.name, title: w.title, conns: w.conns, clients: w.clients, total: totalFor(w, f) })),
     runs,
   };

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { BenchReport } from './results';
 import { renderChart, type ChartPanel } from './svg';
-import { buildRows, formatMarkdown } from './table';
+import { buildRows, buildWarmupRows, formatMarkdown } from './table';
 
 const SERIES = ['etcd-ts', 'etcd'] as const;
 
@@ -48,6 +48,14 @@ export function markdownFor(report: BenchReport): string {
   const errs = SERIES.flatMap((s) => Object.entries(report.runs[s]?.workloads ?? {}).flatMap(([w, byTarget]) =>
     Object.entries(byTarget).flatMap(([t, r]) => (r && r.errorSamples.length ? [`- ${s} ${w} ${t}: ${r.errors} errors, e.g. ${r.errorSamples.join(' / ')}`] : []))));
   if (errs.length) lines.push('Errors:', '', ...errs, '');
+  const warm = buildWarmupRows(report);
+  if (warm.length > 1) {
+    lines.push(
+      `Warm-up: before each phase above, the same workload ran unmeasured for up to ${report.options.warmupS ?? '?'} s (or its request count) against the same members, for both systems. Its figures, i.e. each system's first seconds of that load:`,
+      '',
+      formatMarkdown(warm),
+    );
+  }
   lines.push('Workloads:', '', ...report.workloads.map((w) => `- \`${w.name}\`: ${w.title}, ${w.total.toLocaleString('en-US')} requests per target`), '');
   return lines.join('\n');
 }

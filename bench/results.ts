@@ -13,6 +13,8 @@ export interface SystemRun {
   /** Why the run of this system stopped early (a member died, no leader); figures so far are kept. */
   error?: string;
   workloads: Record<string, Partial<Record<Target, LoadResult>>>;
+  /** The unmeasured run before each phase (see --warmup): a cold server's figures. */
+  warmup?: Record<string, Partial<Record<Target, LoadResult>>>;
   /** Memory of each member right after loading the pre-populated keys. */
   memoryAtKeys?: { keys: number; members: (MemoryUse | null)[] };
   /** VmHWM/VmRSS of each member at the end of the run. */
@@ -39,7 +41,7 @@ export interface BenchReport {
   startedAt: string;
   finishedAt: string;
   machine: MachineInfo;
-  options: { quick: boolean; total: number | null; only: string | null; populateKeys: number; client?: string; etcdFrom?: string | null };
+  options: { quick: boolean; total: number | null; only: string | null; populateKeys: number; client?: string; etcdFrom?: string | null; warmupS?: number };
   workloads: { name: string; title: string; conns: number; clients: number; total: number }[];
   runs: Partial<Record<SystemName, SystemRun>>;
 }

@@ -52,8 +52,28 @@ function cells(ets: number | undefined, etcd: number | undefined, m: Pick<Metric
   return [m.fmt(ets), m.fmt(etcd), ratio(ets, etcd, m.higherIsBetter)];
 }
 
-function result(run: SystemRun | undefined, workload: string, target: Target): LoadResult | undefined {
-  return run?.workloads[workload]?.[target];
+function result(run: SystemRun | undefined, workload: string, target: Target, phase: 'workloads' | 'warmup' = 'workloads'): LoadResult | undefined {
+  return run?.[phase]?.[workload]?.[target];
+}
+
+/** The metrics a warm-up row shows: how a cold server did before its phase was measured. */
+const WARMUP_METRICS = METRICS.filter((m) => m.label === 'ops/s' || m.label === 'p50 ms' || m.label === 'server CPU µs/op');
+
+/** The unmeasured warm-up runs (see --warmup), in the main table's layout; only the header when there were none. */
+export function buildWarmupRows(report: BenchReport): string[][] {
+  const ets = report.runs['etcd-ts'];
+  const etcd = report.runs.etcd;
+  const rows: string[][] = [HEADER];
+  for (const w of report.workloads) {
+    const targetCells = (target: Target, m: Metric): string[] => {
+      const a = result(ets, w.name, target, 'warmup');
+      const b = result(etcd, w.name, target, 'warmup');
+      return cells(a && m.pick(a), b && m.pick(b), m);
+    };
+    const any = TARGETS.some((t) => result(ets, w.name, t, 'warmup') ?? result(etcd, w.name, t, 'warmup'));
+    if (any) WARMUP_METRICS.forEach((m, i) => rows.push([i === 0 ? w.name : '', m.label, ...targetCells('leader', m), ...targetCells('all', m)]));
+  }
+  return rows;
 }
 
 export function buildRows(report: BenchReport): string[][] {
