@@ -27,18 +27,20 @@ const ETCD_BIN = '/usr/bin/etcd';
  * finishes the run; the table then shows fewer requests, not a hang. */
 const PHASE_CAP_MS = { full: 60_000, quick: 15_000, populate: 300_000 };
 /**
- * Before each measured phase, the same workload runs unmeasured against the same
- * endpoints for up to this long (or the phase's request count), for both
- * systems alike. etcd-ts runs on V8, which keeps compiling a new load's code
- * paths for its first ~10-20 s: on a fresh cluster, consecutive blocks of 3,000
- * single-client puts cost 1,873, 1,217, 1,094 and 1,083 µs of cluster CPU per
- * put (TurboFan finished ~230, 110, 50 and 25 optimizations per member per 5 s),
- * and the 100,000-key populate before put-1 does not take it all: 1,467, 1,250,
- * 1,067, 1,080. Without a warm-up the first phases measured the compiler.
- * Real etcd (Go, compiled ahead of time) has no such phase. The warm-up's own
- * figures are kept in the results (`warmup`) and shown in the Markdown page.
+ * Each phase first runs its workload unmeasured for this long, on the same
+ * connections and clients, and is measured from then on without a pause; for
+ * both systems alike. etcd-ts runs on V8, which keeps compiling a new load's
+ * code paths for its first 10-20 s: on a fresh cluster, consecutive blocks of
+ * 3,000 single-client puts cost 1,873, 1,217, 1,094 and 1,083 µs of cluster
+ * CPU per put (TurboFan finished ~230, 110, 50 and 25 optimizations per member
+ * per 5 s), and the 100,000-key populate before put-1 does not take it all:
+ * 1,467, 1,250, 1,067, 1,080. Without a warm-up the first phases measured the
+ * compiler. The generator is warmed too: each phase's worker threads are new
+ * V8 isolates, whose grpc-js code starts cold. Real etcd (Go, compiled ahead
+ * of time) has no such phase of its own. The warm-up's figures are kept in the
+ * results (`warmup`) and shown in the Markdown page.
  */
-const WARMUP_S = { full: 5, quick: 1 };
+const WARMUP_S = { full: 10, quick: 1 };
 /** etcd-ts is new: give it 20 s to elect a leader; real etcd needs ~2 s. */
 const HEALTHY_TIMEOUT_MS: Record<SystemName, number> = { 'etcd-ts': 20_000, etcd: 30_000 };
 
@@ -170,21 +172,25 @@ async function measurePhase(l: Live, w: Workload, target: Target, f: Flags, idle
   const phase = `${run.system} ${w.name} ${target === 'leader' ? 'leader' : 'all members'}`;
   try {
     const endpoints = await endpointsFor(cluster, target);
-    const load = {
+    const cpuAtWarmup = cluster.cpuSeconds();
+    let cpuBefore = cpuAtWarmup;
+    let idleBefore = 0;
+    const r = await runLoad({
       endpoints, client: f.client, op: w.op, serializable: w.serializable ?? false, conns: w.conns, clients: w.clients,
-      total: totalFor(w, f), keySpace: f.keys, revCache,
-    };
-    if (f.warmupS > 0) {
-      const cpuBefore = cluster.cpuSeconds();
-      const r = await runLoad({ ...load, durationMs: f.warmupS * 1000 });
-      if (r.ops) r.serverCpuUsPerOp = ((cluster.cpuSeconds() - cpuBefore) * 1e6) / r.ops;
-      ((run.warmup ??= {})[w.name] ??= {})[target] = r;
-      progress(`${phase} warm-up (not measured): ${summary(r)}`);
-    }
-    const cpuBefore = cluster.cpuSeconds();
-    const idleBefore = idle?.cpuSeconds() ?? 0;
-    const r = await runLoad({ ...load, durationMs: f.quick ? PHASE_CAP_MS.quick : PHASE_CAP_MS.full });
+      total: totalFor(w, f), keySpace: f.keys, revCache, durationMs: f.quick ? PHASE_CAP_MS.quick : PHASE_CAP_MS.full,
+      warmupMs: f.warmupS * 1000,
+      onMeasure: () => {
+        cpuBefore = cluster.cpuSeconds();
+        idleBefore = idle?.cpuSeconds() ?? 0;
+      },
+    });
     if (r.ops) r.serverCpuUsPerOp = ((cluster.cpuSeconds() - cpuBefore) * 1e6) / r.ops;
+    if (r.warmup) {
+      if (r.warmup.ops) r.warmup.serverCpuUsPerOp = ((cpuBefore - cpuAtWarmup) * 1e6) / r.warmup.ops;
+      ((run.warmup ??= {})[w.name] ??= {})[target] = r.warmup;
+      progress(`${phase} warm-up (not measured): ${summary(r.warmup)}`);
+      delete r.warmup; // kept once, under run.warmup
+    }
     (run.workloads[w.name] ??= {})[target] = r;
     const other = idle ? `; idle cluster ${(((idle.cpuSeconds() - idleBefore) / r.elapsedS) * 100).toFixed(1)} % CPU` : '';
     progress(`${phase}: ${summary(r)}${other}`);

@@ -29,6 +29,8 @@ async function main(): Promise<void> {
       'key-space': { type: 'string', default: '100000' },
       total: { type: 'string', default: '10000' },
       duration: { type: 'string', default: '0' },
+      /** Seconds of unmeasured load first, on the same connections (the JSON's "warmup"). */
+      warmup: { type: 'string', default: '0' },
       target: { type: 'string', default: 'leader' },
       serializable: { type: 'boolean', default: false },
       threads: { type: 'string' },
@@ -48,6 +50,7 @@ async function main(): Promise<void> {
     conns: Number(v.conns), clients: Number(v.clients), total: Number(v.duration) > 0 ? 0 : Number(v.total),
     durationMs: Number(v.duration) * 1000, keySize: Number(v['key-size']), valueSize: Number(v['val-size']),
     keySpace, seqStart: 0, seqEnd: op === 'populate' ? keySpace : 0,
+    warmupMs: Number(v.warmup) * 1000,
     ...(v.threads ? { threads: Number(v.threads) } : {}),
     ...(v.prefix ? { prefix: v.prefix } : {}),
   });

@@ -32,6 +32,11 @@ export interface LoadOptions {
   revCache?: SharedArrayBuffer | null;
   /** Worker threads; default one per core, never more than connections. */
   threads?: number;
+  /** Run the workload this long unmeasured first, on the same connections and
+   * clients, then measure without a pause (0 = no warm-up). Not for populate. */
+  warmupMs?: number;
+  /** Called the moment measuring starts (after the warm-up, or at once), e.g. to read the servers' CPU. */
+  onMeasure?: () => void;
 }
 
 export interface LoadResult {
@@ -50,6 +55,8 @@ export interface LoadResult {
   genCpuUsPerOp: number;
   /** CPU all members together burnt per request; filled in by the caller, who knows the pids. */
   serverCpuUsPerOp?: number;
+  /** The warm-up before the measured window (LoadOptions.warmupMs): a cold server's figures. */
+  warmup?: LoadResult;
 }
 
 /** Splits `n` into `parts` near-equal integers (larger ones first). */
@@ -59,6 +66,7 @@ export function split(n: number, parts: number): number[] {
 
 export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   if (o.endpoints.length === 0) throw new Error('no endpoints');
+  const warmupMs = o.op === 'populate' ? 0 : o.warmupMs ?? 0;
   const clients = Math.max(1, o.clients);
   const conns = Math.max(1, Math.min(o.conns, clients)); // a connection without clients is idle
   const threads = Math.max(1, Math.min(o.threads ?? os.availableParallelism(), conns));
@@ -94,28 +102,52 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       seqStart: seq,
       seqEnd: seq + share,
       revCache: o.revCache ?? null,
+      warmup: warmupMs > 0,
     };
     seq += share;
     return task;
   });
-  const { results, cpuUs } = await runWorkers(tasks);
+  const { results, cpuUs, warmups, warmupCpuUs } = await runWorkers(tasks, warmupMs, o.onMeasure);
   const merged = mergeResults(results);
   merged.genCpuUsPerOp = merged.ops ? cpuUs / merged.ops : 0;
+  if (warmups.length > 0) {
+    const warm = mergeResults(warmups);
+    warm.genCpuUsPerOp = warm.ops ? warmupCpuUs / warm.ops : 0;
+    merged.warmup = warm;
+  }
   return merged;
 }
 
-/** Runs the workers; also returns the CPU µs the whole process (all threads) used
- * between the start signal and the last report, i.e. without thread start-up and
- * proto parsing. */
-function runWorkers(tasks: WorkerTask[]): Promise<{ results: WorkerResult[]; cpuUs: number }> {
+interface WorkersDone {
+  results: WorkerResult[];
+  /** CPU µs the whole process (all threads) used while measuring, i.e. without
+   * thread start-up, proto parsing and the warm-up. */
+  cpuUs: number;
+  warmups: WorkerResult[];
+  warmupCpuUs: number;
+}
+
+/** Runs the workers: all start on one signal and, after `warmupMs`, start measuring on another. */
+function runWorkers(tasks: WorkerTask[], warmupMs: number, onMeasure?: () => void): Promise<WorkersDone> {
   const script = path.join(__dirname, 'worker.js');
   // A larger young generation halves scavenge work: grpc-js allocates a lot per call.
   const workers = tasks.map((t) => new Worker(script, { workerData: t, resourceLimits: { maxYoungGenerationSizeMb: 64 } }));
   let ready = 0;
   const results: WorkerResult[] = [];
+  const warmups: WorkerResult[] = [];
   let cpuAtStart = process.cpuUsage();
+  let warmupCpuUs = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const measure = (): void => {
+    const cpu = process.cpuUsage(cpuAtStart);
+    warmupCpuUs = cpu.user + cpu.system;
+    cpuAtStart = process.cpuUsage();
+    onMeasure?.();
+    workers.forEach((x) => x.postMessage('measure'));
+  };
   return new Promise((resolve, reject) => {
     const fail = (err: Error): void => {
+      if (timer) clearTimeout(timer);
       workers.forEach((w) => void w.terminate());
       reject(err);
     };
@@ -126,13 +158,16 @@ function runWorkers(tasks: WorkerTask[]): Promise<{ results: WorkerResult[]; cpu
         else if (msg.type === 'ready' && ++ready === workers.length) {
           cpuAtStart = process.cpuUsage();
           workers.forEach((x) => x.postMessage('start'));
+          if (warmupMs > 0) timer = setTimeout(measure, warmupMs);
+          else onMeasure?.();
         }
         else if (msg.type === 'done') {
           results.push(msg.result);
+          if (msg.warmup) warmups.push(msg.warmup);
           if (results.length === workers.length) {
             const cpu = process.cpuUsage(cpuAtStart);
             workers.forEach((x) => void x.terminate());
-            resolve({ results, cpuUs: cpu.user + cpu.system });
+            resolve({ results, cpuUs: cpu.user + cpu.system, warmups, warmupCpuUs });
           }
         }
       });

@@ -51,7 +51,7 @@ export function markdownFor(report: BenchReport): string {
   const warm = buildWarmupRows(report);
   if (warm.length > 1) {
     lines.push(
-      `Warm-up: before each phase above, the same workload ran unmeasured for up to ${report.options.warmupS ?? '?'} s (or its request count) against the same members, for both systems. Its figures, i.e. each system's first seconds of that load:`,
+      `Warm-up: before each phase above, the same workload ran unmeasured for ${report.options.warmupS ?? '?'} s against the same members, for both systems. Its figures, i.e. each system's first seconds of that load:`,
       '',
       formatMarkdown(warm),
     );

@@ -23,9 +23,12 @@ export interface WorkerTask {
   /** One entry per connection this worker opens: the member it talks to. */
   connEndpoints: string[];
   clients: number;
-  /** Requests this worker issues in total (Infinity with durationMs). */
+  /** Requests this worker issues in total, after the warm-up (Infinity with durationMs). */
   requests: number;
   durationMs: number;
+  /** Run the workload unmeasured until the main thread posts 'measure' (same
+   * connections and clients, no pause in between); false = measure from the start. */
+  warmup: boolean;
   keySize: number;
   valueSize: number;
   keySpace: number;
@@ -43,7 +46,10 @@ export interface WorkerTask {
 export type WorkerMessage =
   | { type: 'ready' }
   | { type: 'failed'; error: string }
-  | { type: 'done'; result: WorkerResult };
+  | { type: 'done'; result: WorkerResult; warmup: WorkerResult | null };
+
+/** What the main thread posts: start the run, or (after a warm-up) start measuring. */
+export type ControlMessage = 'start' | 'measure';
 
 export interface WorkerResult {
   hist: HistogramData;

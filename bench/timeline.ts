@@ -1,5 +1,5 @@
 // Where one client's put spends its time, member by member:
-//   npm run bench:timeline -- [--ops 3000] [--warm 300] [--port-base 18300]
+//   npm run bench:timeline -- [--ops 3000] [--warm 6000] [--port-base 18300]
 // Starts a fresh traced 3-member cluster (ETCD_TS_TRACE, see src/trace.ts),
 // puts from one client to the leader, stops the members (each writes its
 // marks on exit) and prints every mark's median and p90 offset from the
@@ -25,7 +25,8 @@ async function main(): Promise<void> {
   const { values: v } = parseArgs({
     options: {
       ops: { type: 'string', default: '3000' },
-      warm: { type: 'string', default: '300' },
+      // ~10 s of puts first: V8 is still compiling the put path before that (see compare.ts's WARMUP_S).
+      warm: { type: 'string', default: '6000' },
       'port-base': { type: 'string', default: '18300' },
     },
   });
@@ -54,7 +55,8 @@ async function main(): Promise<void> {
     const m = /^trace-(client-)?(\d+)\.txt$/.exec(f);
     if (!m) continue;
     const id = m[1] ? -1 - Number(m[2]) : Number(m[2]);
-    marks.push(...parseTrace(id, fs.readFileSync(path.join(traceDir, f), 'utf8')));
+    // A loop, not push(...): a long run's marks overflow the call stack as arguments.
+    for (const mk of parseTrace(id, fs.readFileSync(path.join(traceDir, f), 'utf8'))) marks.push(mk);
   }
   fs.rmSync(traceDir, { recursive: true, force: true });
   const tl = buildTimeline(marks, warm);

@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { Histogram } from './histogram';
 import { CompareResult, CompareTarget, clientOn, openChannel, waitReady, type EtcdClient } from './rpc';
 import { rawClient } from './rpc-raw';
-import { RANGE_PREFIX, keyFor, prefixEnd, type ClientKind, type WorkerMessage, type WorkerTask } from './task';
+import { RANGE_PREFIX, keyFor, prefixEnd, type ClientKind, type ControlMessage, type WorkerMessage, type WorkerResult, type WorkerTask } from './task';
 
 const MAX_ERROR_SAMPLES = 5;
 
@@ -24,12 +24,31 @@ function post(msg: WorkerMessage): void {
 const wallNow = (): number => performance.timeOrigin + performance.now();
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-class Runner {
+/** What one part of a run (the warm-up, or the measured window) counted. */
+class Tally {
   readonly hist = new Histogram();
   ops = 0;
   errors = 0;
   conflicts = 0;
   readonly errorSamples: string[] = [];
+
+  constructor(readonly startMs: number) {}
+
+  result(endMs: number): WorkerResult {
+    return {
+      hist: this.hist.toData(), ops: this.ops, errors: this.errors, errorSamples: this.errorSamples,
+      conflicts: this.conflicts, startMs: this.startMs, endMs,
+    };
+  }
+}
+
+class Runner {
+  /** Where requests claimed now are counted. */
+  private tally = new Tally(0);
+  /** The warm-up's tally once measuring started; requests it claimed still land there. */
+  private warm: { tally: Tally; endMs: number } | null = null;
+  /** During a warm-up: neither the request count nor the deadline applies yet. */
+  private warming: boolean;
   private issued = 0;
   private nextSeq: number;
   private readonly value: Buffer;
@@ -42,6 +61,16 @@ class Runner {
     this.nextSeq = task.seqStart;
     this.value = Buffer.alloc(task.valueSize, 'v');
     this.revs = task.revCache ? new Float64Array(task.revCache) : null;
+    this.warming = task.warmup;
+  }
+
+  /** Ends the warm-up: the request count and the clock start now. */
+  private measure(): void {
+    const now = wallNow();
+    this.warm = { tally: this.tally, endMs: now };
+    this.tally = new Tally(now);
+    this.warming = false;
+    if (this.task.durationMs > 0) this.deadline = now + this.task.durationMs;
   }
 
   private randomIndex(): number {
@@ -52,27 +81,29 @@ class Runner {
     return Buffer.from(keyFor(this.task.prefix, i, this.task.keySize));
   }
 
-  /** Claims the next request slot; false when this worker's share is used up. */
-  private claim(): boolean {
-    if (wallNow() >= this.deadline) return false;
-    if (this.task.op === 'populate') return this.nextSeq < this.task.seqEnd;
-    if (this.issued >= this.task.requests) return false;
+  /** Claims the next request slot: the tally it counts in, or null when this worker's share is used up. */
+  private claim(): Tally | null {
+    if (this.warming) return this.tally;
+    if (wallNow() >= this.deadline) return null;
+    if (this.task.op === 'populate') return this.nextSeq < this.task.seqEnd ? this.tally : null;
+    if (this.issued >= this.task.requests) return null;
     this.issued++;
-    return true;
+    return this.tally;
   }
 
   async runClient(c: EtcdClient): Promise<void> {
     let retryKey = -1; // txn: a conflicted compare-and-put is retried on the same key
-    while (this.claim()) {
+    for (let tally = this.claim(); tally !== null; tally = this.claim()) {
       const t0 = performance.now();
       try {
         retryKey = await this.once(c, retryKey);
-        this.hist.record((performance.now() - t0) * 1000);
-        this.ops++;
+        tally.hist.record((performance.now() - t0) * 1000);
+        tally.ops++;
+        if (retryKey >= 0) tally.conflicts++;
       } catch (err) {
-        this.errors++;
+        tally.errors++;
         const text = (err as { details?: string }).details || String(err);
-        if (this.errorSamples.length < MAX_ERROR_SAMPLES && !this.errorSamples.includes(text)) this.errorSamples.push(text);
+        if (tally.errorSamples.length < MAX_ERROR_SAMPLES && !tally.errorSamples.includes(text)) tally.errorSamples.push(text);
         await sleep(10); // don't spin on a dead endpoint
       }
     }
@@ -128,17 +159,21 @@ class Runner {
       if (this.revs) this.revs[i] = Number(res.header.revision);
       return -1;
     }
-    this.conflicts++;
     const kv = res.responses[0]?.response_range?.kvs[0];
     if (this.revs) this.revs[i] = kv ? Number(kv.mod_revision) : 0;
     return i;
   }
 
-  async run(clients: EtcdClient[]): Promise<{ startMs: number; endMs: number }> {
-    const startMs = wallNow();
-    if (this.task.durationMs > 0) this.deadline = startMs + this.task.durationMs;
+  /**
+   * Runs every client. With a warm-up, measuring starts when `measuring`
+   * resolves; requests in flight then still count for the warm-up.
+   */
+  async run(clients: EtcdClient[], measuring: Promise<void>): Promise<{ result: WorkerResult; warmup: WorkerResult | null }> {
+    this.tally = new Tally(wallNow());
+    if (this.warming) void measuring.then(() => this.measure());
+    else if (this.task.durationMs > 0) this.deadline = this.tally.startMs + this.task.durationMs;
     await Promise.all(Array.from({ length: this.task.clients }, (_, k) => this.runClient(clients[k % clients.length]!)));
-    return { startMs, endMs: wallNow() };
+    return { result: this.tally.result(wallNow()), warmup: this.warm ? this.warm.tally.result(this.warm.endMs) : null };
   }
 }
 
@@ -161,20 +196,19 @@ async function main(): Promise<void> {
     return;
   }
   const runner = new Runner(task);
-  // Start only when the main thread says so, so all workers measure the same window.
-  const start = new Promise<void>((resolve) => parentPort?.once('message', () => resolve()));
+  // Start (and, after a warm-up, measure) only when the main thread says so, so all workers measure the same window.
+  let started = (): void => undefined;
+  let measured = (): void => undefined;
+  const start = new Promise<void>((resolve) => (started = resolve));
+  const measuring = new Promise<void>((resolve) => (measured = resolve));
+  parentPort?.on('message', (m: ControlMessage) => (m === 'start' ? started() : measured()));
   post({ type: 'ready' });
   await start;
-  const { startMs, endMs } = await runner.run(clients);
+  const { result, warmup } = await runner.run(clients, measuring);
+  parentPort?.removeAllListeners('message');
   clients.forEach((c) => c.close());
   saveTrace(`client-${threadId}`);
-  post({
-    type: 'done',
-    result: {
-      hist: runner.hist.toData(), ops: runner.ops, errors: runner.errors, errorSamples: runner.errorSamples,
-      conflicts: runner.conflicts, startMs, endMs,
-    },
-  });
+  post({ type: 'done', result, warmup });
 }
 
 void main();
