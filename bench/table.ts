@@ -59,19 +59,24 @@ function result(run: SystemRun | undefined, workload: string, target: Target, ph
 /** The metrics a warm-up row shows: how a cold server did before its phase was measured. */
 const WARMUP_METRICS = METRICS.filter((m) => m.label === 'ops/s' || m.label === 'p50 ms' || m.label === 'server CPU µs/op');
 
-/** The unmeasured warm-up runs (see --warmup), in the main table's layout; only the header when there were none. */
-export function buildWarmupRows(report: BenchReport): string[][] {
+/** One workload's rows of `metrics`, each with both systems' figures for both targets. */
+function metricRows(report: BenchReport, workload: string, metrics: Metric[], phase: 'workloads' | 'warmup'): string[][] {
   const ets = report.runs['etcd-ts'];
   const etcd = report.runs.etcd;
+  const targetCells = (target: Target, m: Metric): string[] => {
+    const a = result(ets, workload, target, phase);
+    const b = result(etcd, workload, target, phase);
+    return cells(a && m.pick(a), b && m.pick(b), m);
+  };
+  return metrics.map((m, i) => [i === 0 ? workload : '', m.label, ...targetCells('leader', m), ...targetCells('all', m)]);
+}
+
+/** The unmeasured warm-up runs (see --warmup), in the main table's layout; only the header when there were none. */
+export function buildWarmupRows(report: BenchReport): string[][] {
   const rows: string[][] = [HEADER];
   for (const w of report.workloads) {
-    const targetCells = (target: Target, m: Metric): string[] => {
-      const a = result(ets, w.name, target, 'warmup');
-      const b = result(etcd, w.name, target, 'warmup');
-      return cells(a && m.pick(a), b && m.pick(b), m);
-    };
-    const any = TARGETS.some((t) => result(ets, w.name, t, 'warmup') ?? result(etcd, w.name, t, 'warmup'));
-    if (any) WARMUP_METRICS.forEach((m, i) => rows.push([i === 0 ? w.name : '', m.label, ...targetCells('leader', m), ...targetCells('all', m)]));
+    const any = TARGETS.some((t) => result(report.runs['etcd-ts'], w.name, t, 'warmup') ?? result(report.runs.etcd, w.name, t, 'warmup'));
+    if (any) rows.push(...metricRows(report, w.name, WARMUP_METRICS, 'warmup'));
   }
   return rows;
 }
@@ -81,12 +86,7 @@ export function buildRows(report: BenchReport): string[][] {
   const etcd = report.runs.etcd;
   const rows: string[][] = [HEADER];
   for (const w of report.workloads) {
-    const targetCells = (target: Target, m: Metric): string[] => {
-      const a = result(ets, w.name, target);
-      const b = result(etcd, w.name, target);
-      return cells(a && m.pick(a), b && m.pick(b), m);
-    };
-    METRICS.forEach((m, i) => rows.push([i === 0 ? w.name : '', m.label, ...targetCells('leader', m), ...targetCells('all', m)]));
+    rows.push(...metricRows(report, w.name, METRICS, 'workloads'));
     // Failures and txn conflicts are shown only when they happened, so clean runs stay short.
     for (const [label, pick] of [['errors', (r: LoadResult) => r.errors], ['conflicts', (r: LoadResult) => r.conflicts]] as const) {
       const seen = TARGETS.flatMap((t) => [ets, etcd].map((s) => result(s, w.name, t)));
