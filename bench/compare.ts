@@ -291,12 +291,15 @@ async function runInterleaved(systems: SystemName[], workloads: Workload[], f: F
 
 /** Real etcd's figures do not change while etcd-ts is developed: reusing a stored
  * pass (--etcd-from bench/results/<run>.json) halves the time of each comparison.
- * The run must have used the same options (client, totals) to be comparable. */
-function etcdFromFile(file: string): SystemRun {
+ * The run must have used the same options (client, totals, warm-up) to be comparable. */
+function etcdFromFile(file: string, warmupS: number): SystemRun {
   const stored = JSON.parse(fs.readFileSync(file, 'utf8')) as BenchReport;
   const run = stored.runs.etcd;
   if (!run || run.skipped) throw new Error(`${file} has no etcd figures`);
   progress(`etcd: figures taken from ${file} (run ${stored.startedAt}, client ${stored.options.client ?? 'grpc-js'})`);
+  // Runs before the warm-up existed have no warmupS: they measured from a standing start.
+  const storedWarmup = stored.options.warmupS ?? 0;
+  if (storedWarmup !== warmupS) progress(`etcd: warning: that run warmed up ${storedWarmup} s before each phase, this one ${warmupS} s; the ratios are not like for like`);
   return run;
 }
 
@@ -307,7 +310,7 @@ async function main(): Promise<void> {
   const startedAt = new Date().toISOString();
   const loadAvgStart = os.loadavg()[0] ?? 0;
   const runs = await runInterleaved(f.etcdFrom ? ['etcd-ts'] : ['etcd-ts', 'etcd'], workloads, f, withMemory);
-  if (f.etcdFrom) runs.etcd = etcdFromFile(f.etcdFrom);
+  if (f.etcdFrom) runs.etcd = etcdFromFile(f.etcdFrom, f.warmupS);
   const report: BenchReport = {
     startedAt,
     finishedAt: new Date().toISOString(),
