@@ -16,6 +16,7 @@ import { GrpcCode } from '../errors';
 import { EncodedAnswer } from './encode-kv';
 import { statusOf } from './unary';
 import { mark, tracing } from '../trace';
+import { OneWriteAnswer } from './one-write-answer';
 
 /** A unary method served here: decode, run, encode (serialize as passBuffersThrough makes it). */
 export interface FastMethod {
@@ -30,7 +31,7 @@ const HEADER_PREFIX = 5;
  * Headers and trailers of every answer, as etcd 3.4 (grpc-go) sends them, seen
  * on the wire: `:status` and plain application/grpc, then `grpc-status` and an
  * empty `grpc-message`; an error is the four in one HEADERS frame. No `date`:
- * node adds one to each response unless told not to (SEND), which cost a clock
+ * node adds one to each response unless told not to (sendDate), which cost a clock
  * read, an HPACK literal and the client's parsing of it on every call.
  */
 const RESPONSE_HEADERS = {
@@ -40,9 +41,11 @@ const RESPONSE_HEADERS = {
 
 const TRAILERS_OK = { 'grpc-status': '0', 'grpc-message': '' };
 
+/** Headers, the message and trailers of a successful answer, in one socket write. */
+const ANSWER = new OneWriteAnswer(RESPONSE_HEADERS, TRAILERS_OK);
+
 // `sendDate` is read by node's respond() but missing from @types/node's options type.
 type ResponseOptions = http2.ServerStreamResponseOptions & { sendDate: boolean };
-const SEND: ResponseOptions = { waitForTrailers: true, sendDate: false };
 const SEND_STATUS: ResponseOptions = { endStream: true, sendDate: false };
 
 type StreamListener = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, ...rest: unknown[]) => void;
@@ -157,12 +160,7 @@ export class FastUnary {
             sendStatus(stream, GrpcCode.Internal as number, `Error serializing response: ${(err as Error).message}`);
             return;
           }
-          stream.respond(RESPONSE_HEADERS, SEND);
-          stream.once('wantTrailers', () => {
-            if (tracing) mark('trailers');
-            stream.sendTrailers(TRAILERS_OK);
-          });
-          stream.end(out);
+          ANSWER.send(stream, out);
           if (tracing) mark('resp');
         },
         (err: unknown) => {
