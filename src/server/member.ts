@@ -229,6 +229,7 @@ export class Member {
     this.reads?.failAll(Errors.Stopped);
     this.waits?.failAll(Errors.Stopped);
     await this.transport?.stop();
+    await this.driver?.snapshotsPersisted();
     await this.wal?.flush().catch(() => undefined);
     await this.store?.close().catch(() => undefined);
     await this.db?.close().catch(() => undefined);
