@@ -16,7 +16,7 @@ import { GrpcCode } from '../errors';
 import { EncodedAnswer } from './encode-kv';
 import { statusOf } from './unary';
 import { mark, tracing } from '../trace';
-import { OneWriteAnswer } from './one-write-answer';
+import { OneWriteAnswer, type ResponseOptions } from './one-write-answer';
 
 /** A unary method served here: decode, run, encode (serialize as passBuffersThrough makes it). */
 export interface FastMethod {
@@ -44,8 +44,6 @@ const TRAILERS_OK = { 'grpc-status': '0', 'grpc-message': '' };
 /** Headers, the message and trailers of a successful answer, in one socket write. */
 const ANSWER = new OneWriteAnswer(RESPONSE_HEADERS, TRAILERS_OK);
 
-// `sendDate` is read by node's respond() but missing from @types/node's options type.
-type ResponseOptions = http2.ServerStreamResponseOptions & { sendDate: boolean };
 const SEND_STATUS: ResponseOptions = { endStream: true, sendDate: false };
 
 type StreamListener = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, ...rest: unknown[]) => void;

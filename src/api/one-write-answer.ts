@@ -26,8 +26,10 @@ interface NativeStream {
 
 type Finishable = http2.ServerHttp2Stream & { _final?: (cb: (err?: Error | null) => void) => void };
 
-// `sendDate` is read by node's respond() but missing from @types/node's options type.
-const RESPONSE_OPTIONS = { waitForTrailers: true, sendDate: false } as http2.ServerStreamResponseOptions;
+/** respond()'s options; `sendDate` is read by node but missing from @types/node's options type. */
+export type ResponseOptions = http2.ServerStreamResponseOptions & { sendDate: boolean };
+
+const RESPONSE_OPTIONS: ResponseOptions = { waitForTrailers: true, sendDate: false };
 
 /** Answers whose trailers left with their data (tests, stats). */
 export const oneWriteStats = { fast: 0, public: 0 };
