@@ -203,6 +203,12 @@ async function measureWatch(l: Live, f: Flags): Promise<void> {
   if (f.only && !f.only.split(',').includes('watch')) return;
   try {
     const endpoints = l.cluster.endpoints.map((e) => e.replace(/^https?:\/\//, ''));
+    // The same warm-up as every other row: short unmeasured passes of the same
+    // load for --warmup seconds (at least one pass when it is above 0).
+    const warmUntil = Date.now() + f.warmupS * 1000;
+    for (let pass = 0; f.warmupS > 0 && pass < 100 && (pass === 0 || Date.now() < warmUntil); pass++) {
+      await runWatchLoad(endpoints, { watchers: 1000, writers: 100, putsPerWriter: 5 });
+    }
     const r = await runWatchLoad(endpoints, { watchers: 1000, writers: 100, putsPerWriter: f.quick ? 5 : 20 });
     l.run.watch = r;
     progress(`${l.run.system} watch: ${fmtCount(r.eventsPerSec)} events/s to ${r.watchers} watchers (${r.delivered}/${r.expected}), lag p50 ${r.lagP50Ms.toFixed(1)} ms, p99 ${r.lagP99Ms.toFixed(1)} ms`);
