@@ -6,6 +6,7 @@
 
 import * as http2 from 'node:http2';
 import type { MethodDefinition } from '@grpc/proto-loader';
+import { decodeRangeSummary, type RangeSummary } from './lean-decode';
 import { loadDefinition, type EtcdClient, type RangeRequest, type RangeResponse, type PutRequest, type PutResponse, type StatusResponse, type TxnRequest, type TxnResponse } from './rpc';
 
 type Method = MethodDefinition<object, object>;
@@ -67,10 +68,12 @@ export function rawClient(endpoint: string, timeoutMs: number): { client: EtcdCl
     session.once('error', (err) => { clearTimeout(timer); reject(err); });
   });
   const [range, put, txn, status] = [method('KV', 'Range'), method('KV', 'Put'), method('KV', 'Txn'), method('Maintenance', 'Status')];
+  const leanRange: Method = { ...range, responseDeserialize: decodeRangeSummary as Method['responseDeserialize'] };
   return {
     ready,
     client: {
       range: (req: RangeRequest) => unary<RangeResponse>(session, range, req),
+      rangeSummary: (req: RangeRequest) => unary<RangeSummary>(session, leanRange, req),
       put: (req: PutRequest) => unary<PutResponse>(session, put, req),
       txn: (req: TxnRequest) => unary<TxnResponse>(session, txn, req),
       status: () => unary<StatusResponse>(session, status, {}),

@@ -7,6 +7,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { decodeRangeSummary, type RangeSummary } from './lean-decode';
 
 /** The nearest directory with a package.json: the repo, whether this runs compiled
  * from dist/bench/ or from source under vitest. */
@@ -57,12 +58,15 @@ export function loadDefinition(): protoLoader.PackageDefinition {
   return definition;
 }
 
-let services: { KV: ServiceCtor; Maintenance: ServiceCtor } | undefined;
+let services: { KV: ServiceCtor; Maintenance: ServiceCtor; LeanRange: ServiceCtor } | undefined;
 
-function loadServices(): { KV: ServiceCtor; Maintenance: ServiceCtor } {
+function loadServices(): { KV: ServiceCtor; Maintenance: ServiceCtor; LeanRange: ServiceCtor } {
   if (services) return services;
-  const pkg = grpc.loadPackageDefinition(loadDefinition()) as unknown as { etcdserverpb: { KV: ServiceCtor; Maintenance: ServiceCtor } };
-  services = { KV: pkg.etcdserverpb.KV, Maintenance: pkg.etcdserverpb.Maintenance };
+  const pkg = grpc.loadPackageDefinition(loadDefinition()) as unknown as { etcdserverpb: { KV: grpc.ServiceClientConstructor; Maintenance: ServiceCtor } };
+  const KV = pkg.etcdserverpb.KV;
+  const range = KV.service['Range']!;
+  const LeanRange = grpc.makeGenericClientConstructor({ Range: { ...range, responseDeserialize: decodeRangeSummary } }, 'KV');
+  services = { KV, Maintenance: pkg.etcdserverpb.Maintenance, LeanRange };
   return services;
 }
 
@@ -98,6 +102,8 @@ function promisify<Req, Res>(client: grpc.Client, name: string): (req: Req) => P
 /** The calls one benchmark client needs, bound to one channel. */
 export interface EtcdClient {
   range(req: RangeRequest): Promise<RangeResponse>;
+  /** The same call, read with the lean reader (lean-decode.ts): how many kvs, and the count field. */
+  rangeSummary(req: RangeRequest): Promise<RangeSummary>;
   put(req: PutRequest): Promise<PutResponse>;
   txn(req: TxnRequest): Promise<TxnResponse>;
   status(): Promise<StatusResponse>;
@@ -105,14 +111,16 @@ export interface EtcdClient {
 }
 
 export function clientOn(channel: grpc.Channel, endpoint: string): EtcdClient {
-  const { KV, Maintenance } = loadServices();
+  const { KV, Maintenance, LeanRange } = loadServices();
   const target = endpoint.replace(/^https?:\/\//, '');
   const creds = grpc.credentials.createInsecure();
   const kv = new KV(target, creds, { channelOverride: channel });
   const mt = new Maintenance(target, creds, { channelOverride: channel });
+  const lean = new LeanRange(target, creds, { channelOverride: channel });
   const status = promisify<object, StatusResponse>(mt, 'Status');
   return {
     range: promisify(kv, 'Range'),
+    rangeSummary: promisify(lean, 'Range'),
     put: promisify(kv, 'Put'),
     txn: promisify(kv, 'Txn'),
     status: () => status({}),

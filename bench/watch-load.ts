@@ -6,7 +6,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { performance } from 'node:perf_hooks';
 import { loadEtcdProto } from '../src/api/proto';
-import { decodeWatchSummary, type WatchSummary } from './watch-decode';
+import { decodeWatchSummary, type WatchSummary } from './lean-decode';
 
 export interface WatchLoadOptions {
   watchers: number;
@@ -47,7 +47,7 @@ export async function runWatchLoad(endpoints: string[], o: WatchLoadOptions): Pr
   const cluster = { endpoints };
   const opts = { 'grpc.max_receive_message_length': -1, 'grpc-node.flow_control_window': 16 << 20 };
   // Requests are encoded as grpc-js would; answers go through the lean decoder
-  // (see watch-decode.ts), the same for both servers.
+  // (see lean-decode.ts), the same for both servers.
   const watchMethod = ctor('Watch').service['Watch']!;
   const Watch = grpc.makeGenericClientConstructor({ Watch: { ...watchMethod, responseDeserialize: decodeWatchSummary } }, 'Watch');
   const KV = ctor('KV');

@@ -1,15 +1,16 @@
-// The watch load's lean reader against protobufjs: for random WatchResponses,
-// as etcd or etcd-ts may encode them (any field order protobufjs writes,
-// prev_kv, cancel reasons, big revisions), it finds the same created flag and
-// the same mod_revision per event, in order; broken bytes are an error, not a
-// wrong count.
+// The generator's lean readers against protobufjs. For random WatchResponses
+// (prev_kv, cancel reasons, big revisions) the watch reader finds the same
+// created flag and the same mod_revision per event, in order. For random
+// RangeResponses the range reader finds the same number of kvs and the same
+// count. Broken bytes are an error, not a wrong count.
 import { describe, expect, it } from 'vitest';
-import { decodeWatchSummary } from '../../bench/watch-decode';
+import { decodeRangeSummary, decodeWatchSummary } from '../../bench/lean-decode';
 import { kvToPb } from '../../src/api/convert';
 import { toHeader } from '../../src/api/header';
 import { header, randomKv, rng, type } from '../wire/pb-fixtures';
 
 const W = type('WatchResponse');
+const R = type('RangeResponse');
 
 function randomResponse(r: () => number): { bytes: Uint8Array; created: boolean; revs: number[] } {
   const created = r() < 0.3;
@@ -33,7 +34,7 @@ function randomResponse(r: () => number): { bytes: Uint8Array; created: boolean;
   return { bytes, created, revs: events.map((e) => Number(e.kv.mod_revision)) };
 }
 
-describe('lean WatchResponse reader (bench/watch-decode.ts)', () => {
+describe('lean WatchResponse reader (bench/lean-decode.ts)', () => {
   it('finds what protobufjs finds in 500 random responses', () => {
     const r = rng(20261124);
     for (let i = 0; i < 500; i++) {
@@ -52,9 +53,31 @@ describe('lean WatchResponse reader (bench/watch-decode.ts)', () => {
       const { bytes, revs } = randomResponse(r);
       if (revs.length === 0) continue;
       // Cut inside the last event: its length prefix promises more than is there.
-      expect(() => decodeWatchSummary(bytes.subarray(0, bytes.length - 1))).toThrow(/watch response/);
+      expect(() => decodeWatchSummary(bytes.subarray(0, bytes.length - 1))).toThrow(/lean decode/);
       cut++;
     }
     expect(cut).toBeGreaterThan(100);
+  });
+});
+
+describe('lean RangeResponse reader (bench/lean-decode.ts)', () => {
+  it('finds what protobufjs finds in 300 random responses', () => {
+    const r = rng(1000);
+    for (let i = 0; i < 300; i++) {
+      const kvs = Array.from({ length: r() < 0.1 ? 0 : Math.floor(r() * 60) }, () => kvToPb(randomKv(r)));
+      const count = r() < 0.5 ? kvs.length : Math.floor(r() * 2 ** 40);
+      const bytes = R.encode(R.fromObject({ header: toHeader(header(r), Math.floor(r() * 2 ** 33)), kvs, more: r() < 0.3, count })).finish();
+      const decoded = R.toObject(R.decode(bytes), { longs: Number, defaults: true }) as { kvs: unknown[]; count: number };
+      expect(decodeRangeSummary(bytes)).toEqual({ kvs: decoded.kvs.length, count: decoded.count });
+      expect(decoded.kvs.length).toBe(kvs.length);
+    }
+  });
+
+  it('throws on a cut response', () => {
+    const kvs = [randomKv(rng(3)), randomKv(rng(4))].map(kvToPb);
+    const bytes = R.encode(R.fromObject({ kvs, count: 2 })).finish();
+    // protobufjs writes kvs before count: cut inside the second kv.
+    const cutAt = bytes.length - 3 - 1;
+    expect(() => decodeRangeSummary(bytes.subarray(0, cutAt))).toThrow(/lean decode/);
   });
 });
