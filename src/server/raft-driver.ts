@@ -347,12 +347,8 @@ export class RaftDriver {
    * used to stop for them, and with it every write in the cluster, each time.
    */
   private takeSnapshot(): void {
-    const index = this.applied;
-    const snap = this.storage.createSnapshot(index, this.confState, new Uint8Array(0));
+    const { index, snap, compactTo } = this.trimMemoryLog();
     this.snapshotIndex = index;
-    this.memorySnapshotIndex = index;
-    const compactTo = index - SNAPSHOT_CATCH_UP_ENTRIES;
-    if (compactTo > this.storage.firstIndex()) this.storage.compact(compactTo);
     const t0 = performance.now();
     this.persistingSnapshot = this.persistingSnapshot
       .then(async () => {
@@ -377,13 +373,15 @@ export class RaftDriver {
   /**
    * Drops applied entries from the in-memory log only (the WAL keeps them until
    * the next real snapshot), behind an in-memory snapshot at the applied index
-   * that followers needing older entries are sent.
+   * that followers needing older entries are sent. takeSnapshot starts from
+   * the same trim and makes its snapshot durable.
    */
-  private trimMemoryLog(): void {
+  private trimMemoryLog(): { index: number; snap: Snapshot; compactTo: number } {
     const index = this.applied;
-    this.storage.createSnapshot(index, this.confState, new Uint8Array(0));
+    const snap = this.storage.createSnapshot(index, this.confState, new Uint8Array(0));
     this.memorySnapshotIndex = index;
     const compactTo = index - SNAPSHOT_CATCH_UP_ENTRIES;
     if (compactTo > this.storage.firstIndex()) this.storage.compact(compactTo);
+    return { index, snap, compactTo };
   }
 }
