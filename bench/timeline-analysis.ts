@@ -4,6 +4,8 @@
 // write in flight, a write's marks are exactly those between its 'req' and
 // the next one.
 
+import { nearestRank } from './nearest-rank';
+
 /** One mark: when (monotonic ns), which process, what. */
 export interface TraceMark {
   t: bigint;
@@ -42,11 +44,6 @@ export interface Timeline {
   /** Each write's whole span, req to next req, in µs. */
   span: { p50: number; p90: number; mean: number };
   rows: TimelineRow[];
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
 }
 
 /**
@@ -101,10 +98,10 @@ export function buildTimeline(marks: TraceMark[], skip = 0): Timeline {
     if (list.length * 2 < measured.length) continue;
     const [member, event, nth] = key.split('\u0000') as [string, string, string];
     list.sort((a, b) => a - b);
-    rows.push({ member, event, nth: Number(nth), count: list.length, p50: percentile(list, 0.5), p90: percentile(list, 0.9) });
+    rows.push({ member, event, nth: Number(nth), count: list.length, p50: nearestRank(list, 0.5), p90: nearestRank(list, 0.9) });
   }
   rows.sort((a, b) => a.p50 - b.p50);
   spans.sort((a, b) => a - b);
   const mean = spans.length === 0 ? 0 : spans.reduce((a, b) => a + b, 0) / spans.length;
-  return { writes: measured.length, span: { p50: percentile(spans, 0.5), p90: percentile(spans, 0.9), mean }, rows };
+  return { writes: measured.length, span: { p50: nearestRank(spans, 0.5), p90: nearestRank(spans, 0.9), mean }, rows };
 }

@@ -7,6 +7,7 @@ import * as grpc from '@grpc/grpc-js';
 import { performance } from 'node:perf_hooks';
 import { loadEtcdProto } from '../src/api/proto';
 import { decodeWatchSummary, type WatchSummary } from './lean-decode';
+import { nearestRank } from './nearest-rank';
 
 export interface WatchLoadOptions {
   watchers: number;
@@ -35,10 +36,6 @@ type Duplex = grpc.ClientDuplexStream<object, WatchSummary>;
 
 function ctor(name: string): grpc.ServiceClientConstructor {
   return (loadEtcdProto()['etcdserverpb'] as grpc.GrpcObject)[name] as grpc.ServiceClientConstructor;
-}
-
-function pct(sorted: Float64Array, p: number): number {
-  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN;
 }
 
 /** Runs the load against `endpoints` (host:port, one per member). */
@@ -126,8 +123,8 @@ export async function runWatchLoad(endpoints: string[], o: WatchLoadOptions): Pr
     expected,
     eventsPerSec: Math.round(received / ((lastReceipt - t0) / 1000)),
     eventResponses,
-    lagP50Ms: pct(sorted, 50),
-    lagP99Ms: pct(sorted, 99),
+    lagP50Ms: nearestRank(sorted, 0.5),
+    lagP99Ms: nearestRank(sorted, 0.99),
   };
 }
 

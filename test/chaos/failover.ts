@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import type { Etcd3 } from 'etcd3';
 import { ChaosCluster } from './harness';
 import { makeClient } from './workload';
+import { nearestRank } from '../../bench/nearest-rank';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -33,10 +34,6 @@ async function firstWrite(clients: Etcd3[], t0: number, limitMs: number): Promis
   }
   await Promise.all(inflight);
   return done;
-}
-
-function quantile(sorted: number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
 
 async function main(): Promise<number> {
@@ -77,7 +74,7 @@ async function main(): Promise<number> {
     await cluster.stop();
   }
   const s = [...samples].sort((a, b) => a - b);
-  console.log(`leader kills: ${s.length}; writes again after: median ${quantile(s, 0.5)} ms, p90 ${quantile(s, 0.9)} ms, max ${s[s.length - 1]} ms`);
+  console.log(`leader kills: ${s.length}; writes again after: median ${nearestRank(s, 0.5)} ms, p90 ${nearestRank(s, 0.9)} ms, max ${s[s.length - 1]} ms`);
   return 0;
 }
 
