@@ -1,6 +1,7 @@
 // A unary answer's HEADERS, DATA and trailers in one socket write
 // (src/api/one-write-answer.ts): every answer complete and in order, answers
-// after the first taking the one-write route, the trailers still last behind
+// after the first taking the one-write route (their DATA handed to the native
+// stream, not the Writable), the trailers still last behind
 // a message larger than HTTP/2's flow-control window, streams cleaned up, and
 // a stream reset before its answer harmless.
 import * as http2 from 'node:http2';
@@ -123,6 +124,7 @@ describe('one-write answer', () => {
     try {
       await ask(session); // the first answer goes node's public way and teaches the encoded trailers
       const fastBefore = oneWriteStats.fast;
+      const nativeBefore = oneWriteStats.nativeBody;
       const writesBefore = serverWrites.length;
       const n = 40;
       for (let i = 0; i < n; i++) {
@@ -133,6 +135,8 @@ describe('one-write answer', () => {
         expect(a.trailers?.['grpc-message']).toBe('');
       }
       expect(oneWriteStats.fast - fastBefore).toBe(n);
+      // The DATA went to the native stream, never through the Writable (see send()).
+      expect(oneWriteStats.nativeBody - nativeBefore).toBe(n);
       // node's public route writes each answer in two flushes: HEADERS and DATA, then the trailers.
       const writes = serverWrites.slice(writesBefore);
       expect(writes.length).toBe(n);
