@@ -164,6 +164,29 @@ describe('one-write answer', () => {
     }
   });
 
+  it('survives a client reset in the middle of a large answer', async () => {
+    const session = connect();
+    try {
+      // The answer outgrows the flow-control window, so part of it is still queued
+      // in the native stream (behind its WriteWrap) when the client resets.
+      await new Promise<void>((resolve, reject) => {
+        const req = session.request({ ':method': 'POST', ':path': '/t', 'content-type': 'application/grpc', 'x-size': '300000' });
+        req.on('error', () => undefined);
+        req.once('data', () => {
+          req.close(http2.constants.NGHTTP2_CANCEL);
+          resolve();
+        });
+        req.on('end', () => reject(new Error('the whole answer arrived before the reset')));
+        req.end(framed(Buffer.alloc(0)));
+      });
+      // The session still answers, whole and with its trailers.
+      const answers = await Promise.all(Array.from({ length: 10 }, () => ask(session)));
+      for (const x of answers) expect(x.trailers?.['grpc-status']).toBe('0');
+    } finally {
+      session.close();
+    }
+  });
+
   it('survives a stream reset before its answer, and leaves no stream open', async () => {
     const session = connect();
     try {
