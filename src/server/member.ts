@@ -30,6 +30,7 @@ import { tickConfig } from './ticks';
 import { RaftDriver } from './raft-driver';
 import { ReadIndexBatcher } from './read-index';
 import { openMemberState } from './storage-open';
+import type { LogPreallocator } from '../storage/log-prealloc';
 import { WaitRegistry } from './wait';
 
 /**
@@ -45,6 +46,7 @@ export class Member {
   private reads: ReadIndexBatcher | undefined;
   private waits: WaitRegistry | undefined;
   private db: Level<Buffer, Buffer> | undefined;
+  private prealloc: LogPreallocator | undefined;
   private wal: Wal | undefined;
   private store: MvccStore | undefined;
   private publishTimer: NodeJS.Timeout | undefined;
@@ -65,6 +67,7 @@ export class Member {
     const cfg = this.config;
     const state = await openMemberState(cfg, this.logger);
     this.db = state.db;
+    this.prealloc = state.prealloc;
     this.wal = state.wal;
     this.store = state.store;
     const { memberId, clusterId, membership, store, storage } = state;
@@ -232,6 +235,7 @@ export class Member {
     await this.driver?.snapshotsPersisted();
     await this.wal?.flush().catch(() => undefined);
     await this.store?.close().catch(() => undefined);
+    this.prealloc?.close();
     await this.db?.close().catch(() => undefined);
     this.logger.info('member stopped');
   }

@@ -15,6 +15,7 @@ import { clusterId as deriveClusterId, memberId as deriveMemberId } from './iden
 import { MemberInfo, Membership } from './membership';
 import { decode, encode } from './codec';
 import { VERSION } from '../version';
+import { attachLogPreallocator, type LogPreallocator } from '../storage/log-prealloc';
 
 export class DataDirError extends Error {}
 
@@ -30,6 +31,8 @@ export interface OpenedState {
   fresh: boolean;
   /** The hard state read from the WAL (zero for a fresh member). */
   hardState: HardState;
+  /** Extends LevelDB's log ahead of its writer; closed before the db. Absent when switched off. */
+  prealloc?: LogPreallocator;
 }
 
 export const dbPath = (dataDir: string): string => path.join(dataDir, 'member', 'db');
@@ -53,6 +56,7 @@ export async function openMemberState(config: MemberConfig, logger: Logger): Pro
   } catch (e) {
     throw new DataDirError(`cannot open the data dir ${config.dataDir} (corrupt or not an etcd-ts data dir?): ${(e as Error).message}`);
   }
+  const prealloc = attachLogPreallocator(db, location, logger);
   try {
     const walDb = db.sublevel<Buffer, Buffer>('wal', { keyEncoding: 'buffer', valueEncoding: 'buffer' });
     const mvccDb = db.sublevel<Buffer, Buffer>('mvcc', { keyEncoding: 'buffer', valueEncoding: 'buffer' });
@@ -90,8 +94,9 @@ export async function openMemberState(config: MemberConfig, logger: Logger): Pro
       { memberId: selfId, clusterId: cid, fresh, lastIndex: storage.lastIndex(), consistentIndex: store.consistentIndex(), rev: store.rev },
       fresh ? 'bootstrapping a new member' : 'restarting member from its data dir',
     );
-    return { db, wal, store, storage, memberId: selfId, clusterId: cid, membership, fresh, hardState: state.hardState };
+    return { db, wal, store, storage, memberId: selfId, clusterId: cid, membership, fresh, hardState: state.hardState, prealloc };
   } catch (e) {
+    prealloc?.close();
     await db.close().catch(() => undefined);
     throw e;
   }

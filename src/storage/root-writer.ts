@@ -47,6 +47,8 @@ export class RootWriter {
   private lazyTimer: NodeJS.Timeout | undefined;
   /** LevelDB write calls made, and the write() calls they carried (tests, stats). */
   readonly stats = { batches: 0, calls: 0 };
+  /** Called after every LevelDB write that landed (LogPreallocator.afterWrite). */
+  onWritten: (() => void) | undefined;
 
   constructor(private readonly db: RootDb) {}
 
@@ -100,6 +102,7 @@ export class RootWriter {
         this.stats.batches++;
         this.stats.calls += batch.waiters.length;
         for (const w of batch.waiters) w.resolve();
+        this.onWritten?.();
       } catch (err) {
         for (const w of batch.waiters) w.reject(err as Error);
       }
