@@ -1,57 +1,28 @@
 // Kill -9 a process in the middle of synced WAL writes, many times: every
 // save() that resolved before the kill must be there after reopening, and
 // the log must load without gaps.
-import { spawn, execFileSync } from 'node:child_process';
-import { join, resolve } from 'node:path';
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Wal } from '../../src/wal';
+import { buildChild, runUntilKilled as runChild } from '../support/crash-child';
 import { openDb, removeDir, tempDir } from './helpers';
 
-const root = resolve(__dirname, '../..');
-let buildDir = '';
+let child = { dir: '', script: '' };
 
 beforeAll(() => {
-  // Compile just the child and what it imports; the parent process runs TS
-  // through vitest, the child is plain node.
-  buildDir = tempDir('wal-crash-build-');
-  execFileSync(
-    process.execPath,
-    [join(root, 'node_modules/typescript/bin/tsc'), '--ignoreConfig', '--outDir', buildDir, '--rootDir', root,
-      '--module', 'node16', '--moduleResolution', 'node16', '--target', 'ES2022', '--types', 'node',
-      '--skipLibCheck', '--esModuleInterop', join(root, 'test/wal/crash-child.ts')],
-    { cwd: root, stdio: 'pipe' },
-  );
+  child = buildChild('test/wal/crash-child.ts');
 });
-afterAll(() => removeDir(buildDir));
+afterAll(() => rmSync(child.dir, { recursive: true, force: true }));
 
-function runUntilKilled(dir: string, seed: number, killAfterAcks: number): Promise<number> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [join(buildDir, 'test/wal/crash-child.js'), dir, String(seed)], {
-      env: { ...process.env, NODE_PATH: join(root, 'node_modules') },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let acked = 0;
-    let acks = 0;
-    let buf = '';
-    let stderr = '';
-    const guard = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.stdout.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const lines = buf.split('\n');
-      buf = lines.pop()!;
-      for (const l of lines) {
-        acked = Math.max(acked, Number(l));
-        // Kill from inside the data handler: no ack printed after this can count.
-        if (++acks === killAfterAcks) child.kill('SIGKILL');
-      }
-    });
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('exit', (code, signal) => {
-      clearTimeout(guard);
-      if (signal !== 'SIGKILL') reject(new Error(`child exited ${code}: ${stderr}`));
-      else resolvePromise(acked);
-    });
-  });
+/** Runs the child until its `killAfterAcks`-th acknowledgement; resolves the highest index acknowledged. */
+async function runUntilKilled(dir: string, seed: number, killAfterAcks: number): Promise<number> {
+  let acked = 0;
+  let acks = 0;
+  await runChild(child.script, [dir, String(seed)], (l) => {
+    acked = Math.max(acked, Number(l));
+    return ++acks === killAfterAcks;
+  }, 20_000);
+  return acked;
 }
 
 it('keeps every acknowledged save across SIGKILL at random moments', async () => {
