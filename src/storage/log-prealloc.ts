@@ -4,8 +4,8 @@
 // LevelDB appends to its NNNNNN.log and fdatasyncs it for every synced write.
 // An append moves the file's size, so each fdatasync writes the inode as well
 // as the data: on this machine's ext4, 3.0 disk writes per fdatasync instead
-// of 2.2, p50 158-178 µs instead of 101-117 (fsync microbenchmark, 2,000
-// synced 450-byte writes per mode). When the file already extends past the
+// of 2.2, p50 134-187 µs instead of 101-139 (2,000 synced 450-byte writes per
+// run, three to five runs per way). When the file already extends past the
 // writer, only the data (and, once per newly used block, the extent) is written.
 //
 // The file is extended with fallocate(1) (util-linux) on LevelDB's own path:
@@ -156,8 +156,8 @@ export class LogPreallocator {
     this.busy = true;
     // By path, not descriptor: a descriptor number can be reused for another
     // file (an SSTable) by the time the child opens it; a path cannot. At worst
-    // the log was deleted meanwhile and fallocate creates an empty file of that
-    // old number, which LevelDB ignores and removes as obsolete.
+    // the log was deleted meanwhile and fallocate creates a zero-filled file of
+    // that old number, which LevelDB never replays and deletes as obsolete.
     const child = spawn('fallocate', ['-o', String(from), '-l', String(this.chunkBytes), file], { stdio: 'ignore' });
     child.once('error', (err) => {
       this.busy = false;
