@@ -108,11 +108,15 @@ export class LogPreallocator {
 
   /** Whether the descriptor found last time still is LevelDB's current log. */
   private tracking(): boolean {
-    if (this.fd < 0) return false;
+    // LevelDB closes a log when it starts the next one: the number then
+    // dangles or names another file.
+    return this.fd >= 0 && this.points(this.fd, this.logPath);
+  }
+
+  /** Whether descriptor `fd` is open on `file`. */
+  private points(fd: number, file: string): boolean {
     try {
-      // LevelDB closes a log when it starts the next one: the number then
-      // dangles or names another file.
-      return fs.readlinkSync(`/proc/self/fd/${this.fd}`) === this.logPath;
+      return fs.readlinkSync(`/proc/self/fd/${fd}`) === file;
     } catch {
       return false;
     }
@@ -133,17 +137,19 @@ export class LogPreallocator {
 
   /** Finds the newest log and the descriptor LevelDB writes it through. */
   private findLog(): boolean {
+    const previous = this.fd;
     this.fd = -1;
     const log = this.newestLog();
     if (log === undefined) return false;
+    // open() returns the lowest free number, so the new log usually takes the
+    // old one's: try it before reading every descriptor of a busy server.
+    if (previous >= 0 && this.points(previous, log)) {
+      this.fd = previous;
+      this.logPath = log;
+      return true;
+    }
     for (const entry of fs.readdirSync('/proc/self/fd')) {
-      let target: string;
-      try {
-        target = fs.readlinkSync(`/proc/self/fd/${entry}`);
-      } catch {
-        continue; // closed meanwhile
-      }
-      if (target === log) {
+      if (this.points(Number(entry), log)) {
         this.fd = Number(entry);
         this.logPath = log;
         return true;

@@ -67,6 +67,40 @@ it.skipIf(process.platform !== 'linux')('keeps room ahead of the writer and the 
   }
 });
 
+it.skipIf(process.platform !== 'linux')('follows LevelDB to its next log and keeps room ahead there too', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'prealloc-switch-'));
+  dirs.push(dir);
+  const { db, write } = await openAt(dir);
+  try {
+    const p = new LogPreallocator(dir, undefined, CHUNK, LOW);
+    rootWriterOf(db as unknown as RootDb).onWritten = () => p.afterWrite();
+    await write([{ type: 'put', key: key(0), value: value(0) }], true);
+    await sleep(PREALLOC_CHECK_MS);
+    const first = p.room()!.file;
+    // LevelDB starts a new log once its 4 MB write buffer is full: write 6 MB.
+    const big = Buffer.alloc(64 * 1024, 7);
+    for (let i = 1; i <= 96; i++) {
+      await write([{ type: 'put', key: key(i), value: big }], true);
+      if (i % 8 === 0) await sleep(PREALLOC_CHECK_MS / 2);
+    }
+    const second = p.room()!.file;
+    expect(second).not.toBe(first);
+    // A write after a full interval makes the next check look at the new log.
+    for (let t = 0; t < 100; t++) {
+      await sleep(PREALLOC_CHECK_MS + 5);
+      await write([{ type: 'put', key: key(1000 + t), value: value(t) }], true);
+      const r = p.room()!;
+      if (r.size - r.pos >= LOW) break;
+    }
+    const room = p.room()!;
+    expect(room.file).toBe(second);
+    expect(room.size - room.pos).toBeGreaterThanOrEqual(LOW);
+    p.close();
+  } finally {
+    await db.close();
+  }
+});
+
 it('does nothing once closed, and nothing on a directory without a LevelDB log', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'prealloc-empty-'));
   dirs.push(dir);
