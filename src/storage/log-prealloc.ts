@@ -66,6 +66,12 @@ export class LogPreallocator {
     if (process.platform !== 'linux') this.disabled = true;
   }
 
+  /** Runs after every write the database's RootWriter makes (the one path all its writes take). */
+  attach(db: object): this {
+    rootWriterOf(db as RootDb).onWritten = () => this.afterWrite();
+    return this;
+  }
+
   /** After a LevelDB write has landed: extends the current log if its room runs low. Cheap when not due. */
   afterWrite(): void {
     if (this.disabled || this.busy) return;
@@ -196,7 +202,5 @@ export class LogPreallocator {
  */
 export function attachLogPreallocator(db: object, location: string, logger?: Logger): LogPreallocator | undefined {
   if (process.env.ETCD_TS_LOG_PREALLOC === 'off') return undefined;
-  const p = new LogPreallocator(location, logger);
-  rootWriterOf(db as RootDb).onWritten = () => p.afterWrite();
-  return p;
+  return new LogPreallocator(location, logger).attach(db);
 }

@@ -6,9 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Level } from 'level';
 import { afterEach, expect, it } from 'vitest';
-import { makeBatchWriter, rootWriterOf } from '../../src/storage/batch-writer';
+import { makeBatchWriter } from '../../src/storage/batch-writer';
 import { LogPreallocator, PREALLOC_CHECK_MS } from '../../src/storage/log-prealloc';
-import type { RootDb } from '../../src/storage/root-writer';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -33,8 +32,7 @@ it.skipIf(process.platform !== 'linux')('keeps room ahead of the writer and the 
   const dir = mkdtempSync(join(tmpdir(), 'prealloc-'));
   dirs.push(dir);
   let { db, sub, write } = await openAt(dir);
-  const p = new LogPreallocator(dir, undefined, CHUNK, LOW);
-  rootWriterOf(db as unknown as RootDb).onWritten = () => p.afterWrite();
+  const p = new LogPreallocator(dir, undefined, CHUNK, LOW).attach(db);
 
   // ~800 KB of synced writes, slowly enough for a check every PREALLOC_CHECK_MS.
   const N = 400;
@@ -72,8 +70,7 @@ it.skipIf(process.platform !== 'linux')('follows LevelDB to its next log and kee
   dirs.push(dir);
   const { db, write } = await openAt(dir);
   try {
-    const p = new LogPreallocator(dir, undefined, CHUNK, LOW);
-    rootWriterOf(db as unknown as RootDb).onWritten = () => p.afterWrite();
+    const p = new LogPreallocator(dir, undefined, CHUNK, LOW).attach(db);
     await write([{ type: 'put', key: key(0), value: value(0) }], true);
     await sleep(PREALLOC_CHECK_MS);
     const first = p.room()!.file;

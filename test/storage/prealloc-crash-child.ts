@@ -4,9 +4,8 @@
 // zero-filled tail), then the number of every write as soon as it resolves.
 // The parent SIGKILLs it at a chosen moment.
 import { Level } from 'level';
-import { makeBatchWriter, rootWriterOf } from '../../src/storage/batch-writer';
+import { makeBatchWriter } from '../../src/storage/batch-writer';
 import { LogPreallocator } from '../../src/storage/log-prealloc';
-import type { RootDb } from '../../src/storage/root-writer';
 
 async function main(): Promise<void> {
   const dir = process.argv[2]!;
@@ -15,8 +14,7 @@ async function main(): Promise<void> {
   const db = new Level<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
   await db.open();
   const sub = db.sublevel<Buffer, Buffer>('t', { keyEncoding: 'buffer', valueEncoding: 'buffer' });
-  const p = new LogPreallocator(dir, undefined, chunk, chunk / 4);
-  rootWriterOf(db as unknown as RootDb).onWritten = () => p.afterWrite();
+  const p = new LogPreallocator(dir, undefined, chunk, chunk / 4).attach(db);
   const write = makeBatchWriter(sub);
   const key = (i: number) => Buffer.from(`k${String(i).padStart(8, '0')}`);
   const value = (i: number) => Buffer.from(`value-${i}-`.repeat(20));
