@@ -10,13 +10,24 @@ export function majorityCommitted(voters: ReadonlySet<NodeId>, acked: (id: NodeI
   const n = voters.size;
   if (n === 0) return Infinity;
   if (n === 1) for (const id of voters) return acked(id);
-  const idx = new Array<number>(n);
+  // Runs on every acknowledgement a leader steps. Array.prototype.sort with a
+  // comparator allocated a work array each time (the largest single allocation
+  // site of a leader under one client's puts, 6 % of its bytes); an insertion
+  // sort into a reused array allocates nothing, and voter sets are small.
+  const idx = n <= SCRATCH.length ? SCRATCH : new Array<number>(n);
   let i = 0;
-  for (const id of voters) idx[i++] = acked(id);
-  idx.sort((a, b) => b - a);
+  for (const id of voters) {
+    const v = acked(id);
+    let j = i++;
+    for (; j > 0 && idx[j - 1]! < v; j--) idx[j] = idx[j - 1]!;
+    idx[j] = v;
+  }
   // Sorted descending: the (n/2+1)-th largest value is acked by a majority.
-  return idx[(n >> 1)]!;
+  return idx[n >> 1]!;
 }
+
+/** Reused by majorityCommitted (single-threaded, and `acked` never re-enters it). */
+const SCRATCH: number[] = new Array<number>(16).fill(0);
 
 export function jointCommitted(
   incoming: ReadonlySet<NodeId>,
