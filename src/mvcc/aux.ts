@@ -5,7 +5,7 @@
 // snapshots as their own frames.
 import { META_PREFIX } from './codec';
 
-const AUX_TAG = Buffer.from([META_PREFIX, 0x61, 0x75, 0x78, 0x2f]); // 'm' 'aux/'
+const AUX_TAG = Buffer.from([META_PREFIX, 0x61, 0x75, 0x78, 0x2f]); // 'z' 'aux/'
 export const AUX_LOWER = AUX_TAG;
 export const AUX_UPPER = Buffer.from([META_PREFIX, 0x61, 0x75, 0x78, 0x30]); // 'aux0' > 'aux/'
 

@@ -5,7 +5,11 @@
 
 /** Backend key prefixes. */
 export const REV_PREFIX = 0x72; // 'r' + main(8, BE) + sub(8, BE)
-export const META_PREFIX = 0x6d; // 'm' + name
+// After every revision key: the meta keys are rewritten by every commit, and
+// a rewritten key below the revisions would make each LevelDB memtable flush
+// span all of them, so that every level-0 compaction rewrote the whole store.
+// Above them, a flush overlaps only the newest tables.
+export const META_PREFIX = 0x7a; // 'z' + name
 
 export const META_CONSISTENT_INDEX = metaKey('consistent_index');
 /** The compaction revision applied to the index (what readers see). */

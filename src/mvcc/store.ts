@@ -271,12 +271,18 @@ export class MvccStore {
     await this.compactChain;
     this.backend.reset();
     const meta = await writeSnapshot(this.backend, chunks);
-    await this.backend.db.batch([
-      { type: 'put', key: META_CONSISTENT_INDEX, value: encodeNumber(consistentIndex ?? meta.consistentIndex) },
-      { type: 'put', key: META_REV, value: encodeNumber(meta.rev) },
-      { type: 'put', key: META_COMPACT, value: encodeNumber(meta.compactRev) },
-      { type: 'put', key: META_COMPACT_DONE, value: encodeNumber(-1) },
-    ]);
+    // Synced, with everything before it in LevelDB's log: the server records
+    // the snapshot in its WAL (a database of its own) next, and drops the log
+    // that could rebuild this state.
+    await this.backend.db.batch(
+      [
+        { type: 'put', key: META_CONSISTENT_INDEX, value: encodeNumber(consistentIndex ?? meta.consistentIndex) },
+        { type: 'put', key: META_REV, value: encodeNumber(meta.rev) },
+        { type: 'put', key: META_COMPACT, value: encodeNumber(meta.compactRev) },
+        { type: 'put', key: META_COMPACT_DONE, value: encodeNumber(-1) },
+      ],
+      { sync: true },
+    );
     this.pauseCompaction = false;
     await this.load();
     for (const fn of this.restoreListeners) fn();

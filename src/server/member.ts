@@ -46,6 +46,7 @@ export class Member {
   private reads: ReadIndexBatcher | undefined;
   private waits: WaitRegistry | undefined;
   private db: Level<Buffer, Buffer> | undefined;
+  private walDb: Level<Buffer, Buffer> | undefined;
   private prealloc: LogPreallocator | undefined;
   private wal: Wal | undefined;
   private store: MvccStore | undefined;
@@ -67,6 +68,7 @@ export class Member {
     const cfg = this.config;
     const state = await openMemberState(cfg, this.logger);
     this.db = state.db;
+    this.walDb = state.walDb;
     this.prealloc = state.prealloc;
     this.wal = state.wal;
     this.store = state.store;
@@ -237,6 +239,7 @@ export class Member {
     await this.store?.close().catch(() => undefined);
     this.prealloc?.close();
     await this.db?.close().catch(() => undefined);
+    await this.walDb?.close().catch(() => undefined);
     this.logger.info('member stopped');
   }
 }

@@ -1,7 +1,7 @@
 // Public surface of the Raft write-ahead log.
 //
-// How the server uses it (one Level per member at <data-dir>/member/db):
-//   const sub = db.sublevel<Buffer, Buffer>('wal', { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+// How the server uses it (its own Level per member at <data-dir>/member/wal):
+//   const sub = walRoot.sublevel<Buffer, Buffer>('wal', { keyEncoding: 'buffer', valueEncoding: 'buffer' });
 //   const wal = (await Wal.exists(sub))
 //     ? await Wal.open(sub, { memberId, clusterId })       // WalError: refuse to start
 //     : await Wal.bootstrap(sub, { memberId, clusterId, version });

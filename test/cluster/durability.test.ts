@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { Level } from 'level';
 import { call, kvClient, leaderIndex, RunningCluster, startEtsCluster, waitHealthy } from '../support/cluster';
 import { spawnMember } from '../support/process';
 
@@ -127,6 +128,20 @@ describe('data dirs', () => {
     const r2 = await corrupt.exited;
     expect(r2.code).not.toBe(0);
     expect(corrupt.stdout.join('\n')).toMatch(/cannot open the data dir|refusing to start/);
+
+    // A data dir of the older layout (the Raft log inside member/db, no member/wal):
+    // refused, not bootstrapped over.
+    const oldDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ets-oldlayout-'));
+    const oldDb = new Level<Buffer, Buffer>(path.join(oldDir, 'member', 'db'), { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+    await oldDb.sublevel<Buffer, Buffer>('wal', { keyEncoding: 'buffer', valueEncoding: 'buffer' }).put(Buffer.from('m'), Buffer.from('x'));
+    await oldDb.close();
+    args[args.indexOf('--data-dir') + 1] = oldDir;
+    const old = spawnMember(args, { cwd: c.dir });
+    const r3 = await old.exited;
+    expect(r3.code).not.toBe(0);
+    expect(old.stdout.join('\n')).toMatch(/refusing to start from .*older etcd-ts/);
+    expect(fs.existsSync(path.join(oldDir, 'member', 'wal'))).toBe(false);
+    fs.rmSync(oldDir, { recursive: true, force: true });
   });
 
   it('refuses --initial-cluster-state=existing on an empty data dir, creating nothing', async () => {
