@@ -44,7 +44,8 @@ export function rootWriterOf(root: RootDb): RootWriter {
  * of a root batch) re-encode and re-prefix every key through several layers:
  * measured 14 µs of CPU per 300-byte put against 5.5 µs this way, and a member
  * makes two or three puts per client write (WAL entry, store record, meta).
- * Anything else gets its own batch().
+ * Anything else gets its own batch(), one after another. Either way batches
+ * land in the order they were handed over.
  */
 export function makeBatchWriter(db: BatchTarget): BatchWriter {
   const sub = db as BatchTarget & SublevelLike;
@@ -69,5 +70,12 @@ export function makeBatchWriter(db: BatchTarget): BatchWriter {
       return writer.write(out, sync, lazy);
     };
   }
-  return (ops, sync) => db.batch(ops, { sync });
+  // One batch at a time, so batches land in the order they were handed over,
+  // as they do through a RootWriter.
+  let tail: Promise<void> = Promise.resolve();
+  return (ops, sync) => {
+    const written = tail.then(() => db.batch(ops, { sync }));
+    tail = written.catch(() => undefined);
+    return written;
+  };
 }
