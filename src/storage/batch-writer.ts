@@ -1,6 +1,6 @@
 // Writing a batch of puts and deletes into a LevelDB sublevel, the fast way. The
-// WAL and the MVCC store each own a sublevel of the member's one database and
-// write a batch per Raft Ready, so this sits on every write's path.
+// WAL and the MVCC store each own a sublevel (of a database each) and write a
+// batch per Raft Ready, so this sits on every write's path.
 
 import { RootWriter, type RootDb, type RootOp } from './root-writer';
 

@@ -1,12 +1,13 @@
-// The one writer of a member's LevelDB database. The WAL and the MVCC store each
-// own a sublevel and used to write a batch each per Raft round; every LevelDB
-// write call costs ~45 µs of CPU beyond its puts (a promise, a hand-off to the
-// libuv pool and back, LevelDB's writer queue), measured on sequential unsynced
-// one-put writes: 62 µs per call against ~5 µs per extra put. Here every write
-// of every sublevel goes through one FIFO queue: while a batch is in flight the
-// next ones pile up and leave together, and a "lazy" write (the store's
-// unsynced batch, which the WAL can replay) waits to ride along with the next
-// WAL write instead of costing a call of its own, for at most LAZY_MS.
+// The one writer of a LevelDB database (a member has two: its WAL's and its
+// store's). Every LevelDB write call costs ~45 µs of CPU beyond its puts (a
+// promise, a hand-off to the libuv pool and back, LevelDB's writer queue),
+// measured on sequential unsynced one-put writes: 62 µs per call against ~5 µs
+// per extra put. Here every write of every sublevel goes through one FIFO
+// queue: while a batch is in flight the next ones pile up and leave together,
+// and a "lazy" write (the store's unsynced batch, which the WAL can replay)
+// waits for the next eager write of the same database, or LAZY_MS at most,
+// instead of costing a call of its own. With the WAL in a database of its own,
+// that makes the store's batches one LevelDB call per LAZY_MS.
 // One queue also keeps every batch in the order it was handed over.
 
 import { mark, tracing } from '../trace';
@@ -36,7 +37,7 @@ interface Batch {
   waiters: Waiter[];
 }
 
-/** How long a lazy write may wait for a WAL write to ride along with. */
+/** How long a lazy write may wait for an eager one to share a LevelDB write with. */
 export const LAZY_MS = 10;
 
 export class RootWriter {
