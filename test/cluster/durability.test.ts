@@ -1,7 +1,8 @@
 // Durability and restarts: every write acknowledged before all members are
 // SIGKILLed at once is there after they restart; a killed member rejoins with
 // its data; a member that fell behind the compacted log catches up by snapshot;
-// a corrupt or foreign data dir is refused.
+// a corrupt, foreign or old-layout data dir is refused; a store database left
+// behind its WAL database is caught up from the WAL.
 import { afterEach, describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
