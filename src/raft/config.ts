@@ -35,6 +35,12 @@ export interface Config {
    * as etcd does (see bcastCommit). Default false.
    */
   deferCommitBroadcast?: boolean;
+  /**
+   * Once its own write is done, a leader tells each follower waiting on proposals
+   * it forwarded how far its log is durable, where the two of them form a quorum;
+   * the follower then commits by itself (see persisted_notice.ts). Default false.
+   */
+  leaderPersistedNotice?: boolean;
 }
 
 export interface ResolvedConfig {
@@ -53,6 +59,7 @@ export interface ResolvedConfig {
   rand: Rand;
   disableProposalForwarding: boolean;
   deferCommitBroadcast: boolean;
+  leaderPersistedNotice: boolean;
 }
 
 export function resolveConfig(c: Config): ResolvedConfig {
@@ -82,5 +89,6 @@ export function resolveConfig(c: Config): ResolvedConfig {
     rand: typeof c.rand === 'number' ? mulberry32(c.rand) : c.rand,
     disableProposalForwarding: c.disableProposalForwarding ?? false,
     deferCommitBroadcast: c.deferCommitBroadcast ?? false,
+    leaderPersistedNotice: c.leaderPersistedNotice ?? false,
   };
 }

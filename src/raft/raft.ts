@@ -11,6 +11,7 @@ import { VoteResult } from './quorum';
 import { applyConfChange } from './membership';
 import { releasePendingReadIndexMessages } from './read_index';
 import { ReadOnly } from './read_only';
+import { commitFromLeaderPersisted, sendPersistedNotices } from './persisted_notice';
 import { bcastCommit, flushPendingCommits } from './replicate';
 import { stepCandidate, stepFollower } from './step_follower';
 import { stepLeader } from './step_leader';
@@ -62,6 +63,10 @@ export class Raft {
   appendsPending = false;
   /** Reads that arrived before this leader committed an entry of its term. */
   pendingReadIndexMessages: Message[] = [];
+  /** As a follower: how far the leader of this term said its log is durable (persisted_notice.ts). */
+  leaderPersisted = 0;
+  /** As a leader: the highest index it told a follower its log is durable through, this term. */
+  persistedNoticeIndex = 0;
 
   constructor(c: Config) {
     this.cfg = resolveConfig(c);
@@ -127,15 +132,20 @@ export class Raft {
     return this.raftLog.termOr0(this.raftLog.committed) === this.term;
   }
 
-  /** The driver persisted entries up to (i, t); a leader may now count its own acknowledgement. */
+  /**
+   * The driver persisted entries up to (i, t): a leader may now count its own
+   * acknowledgement, and a follower may commit what its leader said it persisted.
+   */
   stableTo(i: number, t: number): void {
     this.raftLog.stableTo(i, t);
-    if (this.state !== StateType.Leader) return;
+    if (this.state !== StateType.Leader) return commitFromLeaderPersisted(this);
     const pr = this.trk.progress.get(this.id);
-    if (pr && pr.maybeUpdate(this.raftLog.persistedIndex()) && this.maybeCommit()) {
+    if (!pr || !pr.maybeUpdate(this.raftLog.persistedIndex())) return;
+    if (this.maybeCommit()) {
       releasePendingReadIndexMessages(this);
       bcastCommit(this);
     }
+    if (this.cfg.leaderPersistedNotice) sendPersistedNotices(this);
   }
 
   /** The driver applied up to index; a leader in an auto-leave joint config proposes leaving it. */
@@ -207,6 +217,8 @@ export class Raft {
     this.readOnly.reset();
     this.pendingReadIndexMessages = [];
     this.appendsPending = false;
+    this.leaderPersisted = 0;
+    this.persistedNoticeIndex = 0;
   }
 
   resetRandomizedElectionTimeout(): void {
@@ -352,7 +364,7 @@ export class Raft {
         // A pre-vote never changes our term.
       } else if (m.type === MessageType.PreVoteResp && !m.reject) {
         // The future term of a granted pre-vote; we move there only when we win it.
-      } else if (m.type === MessageType.App || m.type === MessageType.Heartbeat || m.type === MessageType.Snap) {
+      } else if (m.type === MessageType.App || m.type === MessageType.Heartbeat || m.type === MessageType.Snap || m.type === MessageType.LeaderPersisted) {
         this.becomeFollower(m.term, m.from);
       } else {
         this.becomeFollower(m.term, NONE);

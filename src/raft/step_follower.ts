@@ -4,6 +4,7 @@
 
 import { ErrProposalDropped } from './errors';
 import { restore } from './membership';
+import { stepLeaderPersisted } from './persisted_notice';
 import type { Raft } from './raft';
 import { bcastAppend } from './replicate';
 import { Message, MessageType, NONE, StateType } from './types';
@@ -31,6 +32,11 @@ export function stepFollower(r: Raft, m: Message): void {
       r.electionElapsed = 0;
       r.lead = m.from;
       handleSnapshot(r, m);
+      return;
+    case MessageType.LeaderPersisted:
+      r.electionElapsed = 0;
+      r.lead = m.from;
+      stepLeaderPersisted(r, m.index);
       return;
     case MessageType.TransferLeader:
       if (r.lead === NONE) return;

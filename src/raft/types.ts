@@ -104,6 +104,11 @@ export enum MessageType {
   ReadIndexResp = 16,
   PreVote = 17,
   PreVoteResp = 18,
+  /**
+   * Not in etcd's raftpb: a leader tells a follower that waits on proposals it
+   * forwarded how far the leader's own log is durable (see persisted_notice.ts).
+   */
+  LeaderPersisted = 100,
 }
 
 export interface Message {

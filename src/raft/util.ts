@@ -110,11 +110,12 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
 /**
  * Leader replication messages (MsgApp, MsgHeartbeat, MsgSnap) that a driver may send
  * while the same Ready's write is still in flight: they depend only on state the leader
- * persisted before it became leader, and its own ack waits for advance(). Everything
+ * persisted before it became leader, and its own ack waits for advance(). So may a
+ * LeaderPersisted notice, made in advance() about writes already done. Everything
  * else must wait for the write.
  */
 export function canSendBeforePersist(m: Message): boolean {
-  return m.type === MessageType.App || m.type === MessageType.Heartbeat || m.type === MessageType.Snap;
+  return m.type === MessageType.App || m.type === MessageType.Heartbeat || m.type === MessageType.Snap || m.type === MessageType.LeaderPersisted;
 }
 
 /**

@@ -94,6 +94,7 @@ export class Member {
       preVote: true,
       readOnlyOption: 'safe',
       deferCommitBroadcast: true,
+      leaderPersistedNotice: true,
       rand: randomBytes(4).readUInt32BE(0),
     });
     if (state.fresh) node.bootstrap(membership.ids());

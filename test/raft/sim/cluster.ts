@@ -31,6 +31,8 @@ export interface SimOptions {
   earlySend: boolean;
   /** Raft's deferCommitBroadcast (what members run with). */
   deferCommitBroadcast: boolean;
+  /** Raft's leaderPersistedNotice (what members run with). */
+  leaderPersistedNotice: boolean;
 }
 
 export class SimMember {
@@ -56,6 +58,8 @@ export class SimCluster {
   /** Current time in sub-rounds (several per tick). */
   now = 0;
   private seedCounter = 0;
+  /** LeaderPersisted notices sent: the run must exercise that path when it is on. */
+  notices = 0;
 
   constructor(
     readonly rand: Rand,
@@ -96,6 +100,7 @@ export class SimCluster {
       preVote: this.opts.preVote,
       readOnlyOption: 'safe',
       deferCommitBroadcast: this.opts.deferCommitBroadcast,
+      leaderPersistedNotice: this.opts.leaderPersistedNotice,
       rand: (this.seed * 7919 + ++this.seedCounter) >>> 0,
     });
     // The state machine is volatile: rebuilt from the snapshot, then replayed from the log.
@@ -168,6 +173,7 @@ export class SimCluster {
   }
 
   private sendOne(rn: RawNode, msg: Message): void {
+    if (msg.type === MessageType.LeaderPersisted) this.notices++;
     if (this.net.send(msg, this.now)) return;
     if (msg.type === MessageType.Snap) rn.reportSnapshot(msg.to, false);
     else if (this.rand() < 0.2) rn.reportUnreachable(msg.to);

@@ -14,6 +14,8 @@ export interface ScheduleResult {
   ticks: number;
   committed: number;
   reads: number;
+  /** LeaderPersisted notices sent. */
+  notices: number;
   leaderTerms: number;
   fingerprint: number;
 }
@@ -48,6 +50,7 @@ export function runSchedule(seed: number): ScheduleResult {
     earlySend: rand() < 0.5,
     // Its own generator, so adding it left every other choice of a seed as it was.
     deferCommitBroadcast: mulberry32(seed ^ 0x2545f491)() < 0.5,
+    leaderPersistedNotice: mulberry32(seed ^ 0x3c6ef372)() < 0.5,
   };
   const c = new SimCluster(rand, opts, seed);
   c.net.faults = {
@@ -174,6 +177,7 @@ export function runSchedule(seed: number): ScheduleResult {
     size,
     ticks: faultTicks + ticks,
     committed: c.checker.proposalsCommitted,
+    notices: c.notices,
     reads: c.checker.readsAnswered,
     leaderTerms: c.checker.leaderTerms,
     fingerprint: c.checker.fingerprint(),

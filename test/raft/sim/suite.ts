@@ -25,11 +25,13 @@ export function simSuite(part: 0 | 1): void {
       const seeds = replay ? [Number(replay)] : Array.from({ length: count }, (_, i) => firstSeed + i);
       let committed = 0;
       let reads = 0;
+      let notices = 0;
       for (const seed of seeds) {
         try {
           const r = runSchedule(seed);
           committed += r.committed;
           reads += r.reads;
+          notices += r.notices;
         } catch (e) {
           const msg = e instanceof Error ? e.message : String(e);
           throw new Error(`sim seed ${seed} failed: ${msg}\nreplay: RAFT_SIM_SEED=${seed} npx vitest run test/raft/sim-a`, { cause: e });
@@ -39,6 +41,7 @@ export function simSuite(part: 0 | 1): void {
       if (!replay) {
         expect(committed).toBeGreaterThan(0);
         expect(reads).toBeGreaterThan(0);
+        expect(notices).toBeGreaterThan(0);
       }
     });
   });
