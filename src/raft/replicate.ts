@@ -91,7 +91,9 @@ function toldCommit(pr: Progress, sent: number, committed: number): void {
  * empty if need be, to carry it. Here a follower hears it at once only when it
  * has entries to receive anyway or waits on proposals it forwarded; the others
  * get it with their next append or heartbeat, and at the latest on the leader's
- * next tick (flushPendingCommits). With one client writing, each write used to
+ * next tick (flushPendingCommits). A follower sent a leader-persisted notice
+ * covering its forwarded proposals waits for nothing either: it commits them
+ * itself (persisted_notice.ts). With one client writing, each write used to
  * cost two empty appends, two acknowledgements and a Raft round on each
  * follower: a third of the cluster's messages, sent while the client's answer
  * was on its way. Safety does not depend on when a follower learns the commit
