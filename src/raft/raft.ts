@@ -12,7 +12,7 @@ import { applyConfChange } from './membership';
 import { releasePendingReadIndexMessages } from './read_index';
 import { ReadOnly } from './read_only';
 import { commitFromLeaderPersisted, sendPersistedNotices } from './persisted_notice';
-import { bcastCommit, flushPendingCommits } from './replicate';
+import { bcastCommit } from './replicate';
 import { stepCandidate, stepFollower } from './step_follower';
 import { stepLeader } from './step_leader';
 import { stepVoteRequest } from './step_vote';
@@ -313,38 +313,6 @@ export class Raft {
 
   abortLeaderTransfer(): void {
     this.leadTransferee = NONE;
-  }
-
-  // ---- ticks ----
-
-  tick(): void {
-    if (this.state === StateType.Leader) this.tickHeartbeat();
-    else this.tickElection();
-  }
-
-  private tickElection(): void {
-    this.electionElapsed++;
-    if (this.promotable() && this.electionElapsed >= this.randomizedElectionTimeout) {
-      this.electionElapsed = 0;
-      this.step(newMessage(MessageType.Hup, NONE, this.id));
-    }
-  }
-
-  private tickHeartbeat(): void {
-    this.heartbeatElapsed++;
-    this.electionElapsed++;
-    if (this.electionElapsed >= this.cfg.electionTick) {
-      this.electionElapsed = 0;
-      if (this.cfg.checkQuorum) this.step(newMessage(MessageType.CheckQuorum, NONE, this.id));
-      // A transfer that did not finish within an election timeout is abandoned.
-      if (this.state === StateType.Leader && this.leadTransferee !== NONE) this.abortLeaderTransfer();
-    }
-    if (this.state !== StateType.Leader) return;
-    if (this.heartbeatElapsed >= this.cfg.heartbeatTick) {
-      this.heartbeatElapsed = 0;
-      this.step(newMessage(MessageType.Beat, NONE, this.id));
-    }
-    if (this.state === StateType.Leader) flushPendingCommits(this);
   }
 
   // ---- step ----

@@ -8,6 +8,7 @@ import { ErrProposalDropped, ErrStepLocalMsg } from './errors';
 import { Raft } from './raft';
 import { flushAppends } from './replicate';
 import { getStatus, Status } from './status';
+import { tick } from './tick';
 import {
   ConfChange,
   ConfChangeType,
@@ -66,7 +67,7 @@ export class RawNode {
 
   /** One logical clock tick: election timeout for followers, heartbeats for the leader. */
   tick(): void {
-    this.raft.tick();
+    tick(this.raft);
   }
 
   /** Starts an election now (pre-vote first when enabled). */
