@@ -39,8 +39,9 @@
 // with a broken stream, the next append, heartbeat or the leader's tick
 // (flushPendingCommits) still carries the commit index.
 
+import { jointCommitted } from './quorum';
 import type { Raft } from './raft';
-import { MessageType } from './types';
+import { MessageType, NodeId } from './types';
 import { newMessage } from './util';
 
 /** Leader: after its own write reached `persisted`, tell the followers that wait on forwarded proposals. */
@@ -53,13 +54,19 @@ export function sendPersistedNotices(r: Raft): void {
   for (const [id, pr] of r.trk.progress) {
     // forwardedIndex <= committed: it is told the commit index the usual way.
     if (id === r.id || pr.forwardedIndex <= log.committed) continue;
-    if (!r.trk.isQuorum(new Set([r.id, id]))) continue;
+    if (!isPairQuorum(r, id)) continue;
     const m = newMessage(MessageType.LeaderPersisted, id);
     m.index = persisted;
     r.send(m);
     if (persisted > r.persistedNoticeIndex) r.persistedNoticeIndex = persisted;
     if (persisted >= pr.forwardedIndex) pr.forwardedIndex = 0;
   }
+}
+
+/** Whether this leader and `id` alone are a quorum of the leader's (possibly joint) configuration. */
+function isPairQuorum(r: Raft, id: NodeId): boolean {
+  const cfg = r.trk.config;
+  return jointCommitted(cfg.voters, cfg.votersOutgoing, (v) => (v === r.id || v === id ? 1 : 0)) >= 1;
 }
 
 /** Follower: a notice from the leader of our term. */
