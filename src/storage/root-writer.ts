@@ -48,8 +48,8 @@ export class RootWriter {
   private lazyTimer: NodeJS.Timeout | undefined;
   /** LevelDB write calls made, and the write() calls they carried (tests, stats). */
   readonly stats = { batches: 0, calls: 0 };
-  /** Called after every LevelDB write that landed (LogPreallocator.afterWrite). */
-  onWritten: (() => void) | undefined;
+  /** Called after every LevelDB write that landed, with its operations (LogPreallocator.afterWrite). */
+  onWritten: ((ops: readonly RootOp[]) => void) | undefined;
 
   constructor(private readonly db: RootDb) {}
 
@@ -103,7 +103,7 @@ export class RootWriter {
         this.stats.batches++;
         this.stats.calls += batch.waiters.length;
         for (const w of batch.waiters) w.resolve();
-        this.onWritten?.();
+        this.onWritten?.(batch.ops);
       } catch (err) {
         for (const w of batch.waiters) w.reject(err as Error);
       }

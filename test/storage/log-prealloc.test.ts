@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { Level } from 'level';
 import { afterEach, expect, it } from 'vitest';
 import { makeBatchWriter } from '../../src/storage/batch-writer';
-import { LogPreallocator, PREALLOC_CHECK_MS } from '../../src/storage/log-prealloc';
+import { logBytesUpperBound, LogPreallocator, PREALLOC_CHECK_MS } from '../../src/storage/log-prealloc';
+import type { RootOp } from '../../src/storage/root-writer';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -105,8 +106,81 @@ it('does nothing once closed, and nothing on a directory without a LevelDB log',
   if (process.platform === 'linux') expect(p.room()).toBeUndefined();
   p.afterWrite();
   await sleep(PREALLOC_CHECK_MS);
-  expect(p.stats).toEqual({ extended: 0, failed: 0 });
+  expect(p.stats).toEqual({ extended: 0, failed: 0, measured: 0 });
   p.close();
   p.afterWrite();
-  expect(p.stats).toEqual({ extended: 0, failed: 0 });
+  expect(p.stats).toEqual({ extended: 0, failed: 0, measured: 0 });
+});
+
+it.skipIf(process.platform !== 'linux')('bounds what a batch appends to the log, so the room is never overestimated', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'prealloc-bound-'));
+  dirs.push(dir);
+  const { db } = await openAt(dir);
+  try {
+    // Not attached: only room() reads the log here.
+    const p = new LogPreallocator(dir, undefined, CHUNK, LOW);
+    const sizes = [0, 1, 100, 300, 2048, 32_700, 32_768, 40_000, 100_000, 200_000];
+    let { pos, file } = p.room()!;
+    let compared = 0;
+    for (let i = 0; i < 60; i++) {
+      const n = 1 + (i % 4);
+      const ops: RootOp[] = [];
+      for (let j = 0; j < n; j++) {
+        const key = Buffer.from(`key-${i}-${j}`);
+        if ((i + j) % 5 === 4) ops.push({ type: 'del', key });
+        else ops.push({ type: 'put', key, value: Buffer.alloc(sizes[(i * 3 + j) % sizes.length]!, i) });
+      }
+      const b = db.batch();
+      for (const op of ops) {
+        if (op.type === 'put') b.put(op.key, op.value);
+        else b.del(op.key);
+      }
+      await b.write({ sync: false });
+      const r = p.room()!;
+      const now = r.pos;
+      // LevelDB started a new log (its 4 MB write buffer filled): nothing to compare.
+      if (r.file !== file) {
+        ({ pos, file } = r);
+        continue;
+      }
+      compared++;
+      const bound = logBytesUpperBound(ops);
+      expect(now - pos).toBeGreaterThan(0);
+      expect(now - pos).toBeLessThanOrEqual(bound);
+      // Tight enough to be worth having: never more than the framing's worst case over.
+      expect(bound - (now - pos)).toBeLessThanOrEqual(13 * (2 + Math.floor(bound / 32_761)) + 10 * n);
+      pos = now;
+    }
+    expect(compared).toBeGreaterThan(50);
+  } finally {
+    await db.close();
+  }
+});
+
+it.skipIf(process.platform !== 'linux')('between looks at /proc, the room comes from the estimate', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'prealloc-estimate-'));
+  dirs.push(dir);
+  const { db, write } = await openAt(dir);
+  try {
+    // Room to spare: a 4 MB chunk against 300 writes of ~2 KB.
+    // No look falls due by the clock in this test (60 s).
+    const p = new LogPreallocator(dir, undefined, 4 * 1024 * 1024, LOW, 60_000).attach(db);
+    await write([{ type: 'put', key: key(0), value: value(0) }], true);
+    for (let t = 0; t < 50 && p.stats.extended === 0; t++) {
+      await sleep(PREALLOC_CHECK_MS + 5);
+      await write([{ type: 'put', key: key(0), value: value(0) }], true);
+    }
+    expect(p.stats.extended).toBe(1);
+    const measured = p.stats.measured;
+    // ~15 checks come due; with the room estimated, none needs /proc.
+    for (let i = 1; i <= 300; i++) {
+      await write([{ type: 'put', key: key(i), value: value(i) }], true);
+      if (i % 20 === 0) await sleep(PREALLOC_CHECK_MS + 2);
+    }
+    expect(p.stats.measured).toBe(measured);
+    expect(p.stats.extended).toBe(1);
+    p.close();
+  } finally {
+    await db.close();
+  }
 });
