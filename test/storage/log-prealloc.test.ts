@@ -26,13 +26,26 @@ async function openAt(dir: string) {
   return { db, sub, write: makeBatchWriter(sub) };
 }
 
+/** A fresh directory (removed after the test) with a database open in it. */
+async function freshDb(prefix: string) {
+  const dir = tempDir(prefix);
+  return { dir, ...(await openAt(dir)) };
+}
+
+function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  dirs.push(dir);
+  return dir;
+}
+
 const key = (i: number) => Buffer.from(`k${String(i).padStart(6, '0')}`);
 const value = (i: number) => Buffer.alloc(2048, i % 251);
 
 it.skipIf(process.platform !== 'linux')('keeps room ahead of the writer and the data survives a reopen', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'prealloc-'));
-  dirs.push(dir);
-  let { db, sub, write } = await openAt(dir);
+  const opened = await freshDb('prealloc-');
+  const { dir, write } = opened;
+  // Reopened below.
+  let { db, sub } = opened;
   const p = new LogPreallocator(dir, undefined, CHUNK, LOW).attach(db);
 
   // ~800 KB of synced writes, slowly enough for a check every PREALLOC_CHECK_MS.
@@ -67,9 +80,7 @@ it.skipIf(process.platform !== 'linux')('keeps room ahead of the writer and the 
 });
 
 it.skipIf(process.platform !== 'linux')('follows LevelDB to its next log and keeps room ahead there too', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'prealloc-switch-'));
-  dirs.push(dir);
-  const { db, write } = await openAt(dir);
+  const { dir, db, write } = await freshDb('prealloc-switch-');
   try {
     const p = new LogPreallocator(dir, undefined, CHUNK, LOW).attach(db);
     await write([{ type: 'put', key: key(0), value: value(0) }], true);
@@ -100,8 +111,7 @@ it.skipIf(process.platform !== 'linux')('follows LevelDB to its next log and kee
 });
 
 it('does nothing once closed, and nothing on a directory without a LevelDB log', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'prealloc-empty-'));
-  dirs.push(dir);
+  const dir = tempDir('prealloc-empty-');
   const p = new LogPreallocator(dir, undefined, CHUNK, LOW);
   if (process.platform === 'linux') expect(p.room()).toBeUndefined();
   p.afterWrite();
@@ -113,9 +123,7 @@ it('does nothing once closed, and nothing on a directory without a LevelDB log',
 });
 
 it.skipIf(process.platform !== 'linux')('bounds what a batch appends to the log, so the room is never overestimated', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'prealloc-bound-'));
-  dirs.push(dir);
-  const { db } = await openAt(dir);
+  const { dir, db } = await freshDb('prealloc-bound-');
   try {
     // Not attached: only room() reads the log here.
     const p = new LogPreallocator(dir, undefined, CHUNK, LOW);
@@ -158,9 +166,7 @@ it.skipIf(process.platform !== 'linux')('bounds what a batch appends to the log,
 });
 
 it.skipIf(process.platform !== 'linux')('between looks at /proc, the room comes from the estimate', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'prealloc-estimate-'));
-  dirs.push(dir);
-  const { db, write } = await openAt(dir);
+  const { dir, db, write } = await freshDb('prealloc-estimate-');
   try {
     // Room to spare: a 4 MB chunk against 300 writes of ~2 KB.
     // No look falls due by the clock in this test (60 s).
