@@ -203,15 +203,19 @@ export class LogPreallocator {
     if (log === undefined) return false;
     // open() returns the lowest free number, so the new log usually takes the
     // old one's: try it before reading every descriptor of a busy server.
-    if (previous >= 0 && this.points(previous, log)) return this.track(previous, log);
+    if (previous >= 0 && this.points(previous, log) && this.track(previous, log)) return true;
     for (const entry of fs.readdirSync('/proc/self/fd')) {
-      if (this.points(Number(entry), log)) return this.track(Number(entry), log);
+      if (this.points(Number(entry), log) && this.track(Number(entry), log)) return true;
     }
     return false;
   }
 
+  /** Follows `fd` from now on by the inode it is open on, if that still is `log`'s. */
   private track(fd: number, log: string): boolean {
     const st = fs.fstatSync(fd);
+    // The number could have been closed and reused since readlink named the log.
+    const byPath = fs.statSync(log);
+    if (st.ino !== byPath.ino || st.dev !== byPath.dev) return false;
     this.fd = fd;
     this.logPath = log;
     this.dev = st.dev;
