@@ -4,7 +4,8 @@
 // the bytes any way it likes. Records condemned by compaction but not yet
 // physically removed may be included; the receiver's own pass drops them.
 
-import type { Backend, ScannedRecord } from './backend';
+import type { MvccDb, ScannedRecord } from './backend';
+import type { BatchOp } from '../storage/batch-writer';
 import { REV_PREFIX, REV_UPPER, revKey } from './codec';
 import { AUX_LOWER, AUX_UPPER, auxFrame, auxKey, isAuxFrame, parseAuxFrame } from './aux';
 
@@ -50,24 +51,39 @@ export async function* snapshotChunks(
   if (parts.length) yield Buffer.concat(parts);
 }
 
-type Op = { type: 'put'; key: Buffer; value: Buffer };
+/** How many keys a scan of the current records reads at a time. */
+const SCAN_KEYS = 1000;
 
 /**
- * Replaces the backend's records with the snapshot's. Returns its header.
- * The caller writes the meta keys and reloads the index afterwards.
+ * The writes that replace the store's records (revisions and aux records) with
+ * the snapshot's, and the snapshot's header. MvccStore.restore writes them in
+ * one LevelDB batch with the meta keys. A batch lands whole or not at all, so
+ * a member killed while installing a snapshot reopens with its old state
+ * intact (its Raft log replays on top of it) or with all of the new one. It
+ * never reopens with its old consistent index over a half-replaced store,
+ * which its log would then replay onto. The records point into `chunks`, which
+ * stay pinned until that write; the image is in memory whole anyway.
  */
-export async function writeSnapshot(
-  backend: Backend,
+export async function snapshotWrites(
+  db: MvccDb,
   chunks: AsyncIterable<Buffer> | Iterable<Buffer>,
-): Promise<SnapshotMeta> {
-  await backend.db.clear({ gte: Buffer.from([REV_PREFIX]), lt: REV_UPPER });
-  await backend.db.clear({ gte: AUX_LOWER, lt: AUX_UPPER });
+): Promise<{ meta: SnapshotMeta; ops: BatchOp[] }> {
+  const ops: BatchOp[] = [];
+  // Every record there now goes; a put of the same key later in the batch wins.
+  for (const [gte, lt] of [[Buffer.from([REV_PREFIX]), REV_UPPER], [AUX_LOWER, AUX_UPPER]] as const) {
+    const it = db.iterator({ gte, lt, keys: true, values: false });
+    try {
+      for (let chunk = await it.nextv(SCAN_KEYS); chunk.length > 0; chunk = await it.nextv(SCAN_KEYS)) {
+        for (const [key] of chunk) ops.push({ type: 'del', key });
+      }
+    } finally {
+      await it.close();
+    }
+  }
   let meta: SnapshotMeta | undefined;
   let rest: Buffer = Buffer.alloc(0);
-  let ops: Op[] = [];
-  let opBytes = 0;
   for await (const chunk of chunks) {
-    let buf = rest.length ? Buffer.concat([rest, chunk]) : chunk;
+    const buf = rest.length ? Buffer.concat([rest, chunk]) : chunk;
     let off = 0;
     while (buf.length - off >= 4) {
       const len = buf.readUInt32BE(off);
@@ -88,19 +104,10 @@ export async function writeSnapshot(
         ops.push({ type: 'put', key: auxKey(a.name), value: a.value });
         continue;
       }
-      // Copy out: the chunk buffer must not be pinned by every record.
-      ops.push({ type: 'put', key: Buffer.from(payload.subarray(0, 17)), value: Buffer.from(payload.subarray(17)) });
-      opBytes += len;
-      if (opBytes >= CHUNK_BYTES) {
-        await backend.db.batch(ops);
-        ops = [];
-        opBytes = 0;
-      }
+      ops.push({ type: 'put', key: payload.subarray(0, 17), value: payload.subarray(17) });
     }
     rest = buf.subarray(off);
-    buf = rest;
   }
-  if (ops.length) await backend.db.batch(ops);
   if (!meta || rest.length) throw new Error('mvcc: truncated snapshot');
-  return meta;
+  return { meta, ops };
 }

@@ -20,7 +20,7 @@ import { eventsFrom, type EventsFromOptions, type EventsPage } from './feed';
 import { hashKV } from './hash';
 import { KeyIndex } from './key-index';
 import { range, type ReadView } from './reader';
-import { snapshotChunks, writeSnapshot } from './snapshot';
+import { snapshotChunks, snapshotWrites } from './snapshot';
 import type {
   ChangeBatch,
   CompactionResponse,
@@ -270,19 +270,17 @@ export class MvccStore {
     await this.backend.flushed();
     await this.compactChain;
     this.backend.reset();
-    const meta = await writeSnapshot(this.backend, chunks);
-    // Synced, with everything before it in LevelDB's log: the server records
-    // the snapshot in its WAL (a database of its own) next, and drops the log
-    // that could rebuild this state.
-    await this.backend.db.batch(
-      [
-        { type: 'put', key: META_CONSISTENT_INDEX, value: encodeNumber(consistentIndex ?? meta.consistentIndex) },
-        { type: 'put', key: META_REV, value: encodeNumber(meta.rev) },
-        { type: 'put', key: META_COMPACT, value: encodeNumber(meta.compactRev) },
-        { type: 'put', key: META_COMPACT_DONE, value: encodeNumber(-1) },
-      ],
-      { sync: true },
+    const { meta, ops } = await snapshotWrites(this.backend.db, chunks);
+    ops.push(
+      { type: 'put', key: META_CONSISTENT_INDEX, value: encodeNumber(consistentIndex ?? meta.consistentIndex) },
+      { type: 'put', key: META_REV, value: encodeNumber(meta.rev) },
+      { type: 'put', key: META_COMPACT, value: encodeNumber(meta.compactRev) },
+      { type: 'put', key: META_COMPACT_DONE, value: encodeNumber(-1) },
     );
+    // One batch, so a crash leaves the old state or the new one (snapshotWrites).
+    // Synced: the server records the snapshot in its WAL (a database of its
+    // own) next, and drops the log that could rebuild this state.
+    await this.backend.db.batch(ops, { sync: true });
     this.pauseCompaction = false;
     await this.load();
     for (const fn of this.restoreListeners) fn();
