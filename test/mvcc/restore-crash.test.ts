@@ -39,10 +39,11 @@ async function stateOf(s: MvccStore): Promise<State> {
 const KILL_AT = [0, 1, 2, 3, 5, 8, 13, 21, 40, -1];
 
 it('a store killed while restoring a snapshot reopens as its old state or the whole new one', async () => {
-  // The image: another store's state, different keys and values, later index.
+  // The image: another store's state, different keys and values, fewer
+  // revisions (so the old ones above its last must be deleted), later index.
   const src = new StoreHarness();
   const s = await src.open();
-  await fill(s, 'new', 6000, 4000, 10_000);
+  await fill(s, 'new', 5000, 4000, 10_000);
   const chunks: Buffer[] = [];
   for await (const c of s.snapshot()) chunks.push(c);
   const image = join(src.dir, 'image.bin');
@@ -54,7 +55,7 @@ it('a store killed while restoring a snapshot reopens as its old state or the wh
     for (const killAt of KILL_AT) {
       const h = new StoreHarness();
       try {
-        await fill(await h.open(), 'old', 4000, 3000, 1);
+        await fill(await h.open(), 'old', 7000, 3000, 1);
         const old = await stateOf(h.store);
         await h.store.close();
         await h.db.close();
