@@ -17,12 +17,13 @@
 // zero-length record of type 0 for preallocated files and drops the rest of
 // the block on meeting one (db/log_reader.cc).
 //
-// Where to extend comes from /proc: the log's descriptor in /proc/self/fd and
-// its write offset in /proc/self/fdinfo. Those reads (a readlink, then open,
-// read and close of fdinfo) cost a member ~200 µs of its event loop per look
-// under one writing client: at a look every 20 ms, 3 % of the leader's CPU and
-// 6 % of a follower's (which does less else). So a look is a single fstat of
-// the descriptor (is it still the log, by inode; how big is the file), the
+// Where to extend comes from /proc: the log's descriptor among /proc/self/fd
+// (the one open on the log's inode) and its write offset in /proc/self/fdinfo.
+// Looking up the offset each time (the descriptor's link, then an open, read
+// and close of fdinfo) cost a member ~200 µs of its event loop per look under
+// one writing client: at a look every 20 ms, 3 % of the leader's CPU and 6 %
+// of a follower's (which does less else). So a look is a single fstat of the
+// descriptor (is it still the log, by inode; how big is the file), the
 // writer's offset is estimated from the batches written since the last read
 // of fdinfo (an upper bound: it can only make a read come early), and fdinfo
 // is read only when that estimate says the room runs low, or once a second in
@@ -93,7 +94,8 @@ export class LogPreallocator {
     private readonly lowWaterBytes = PREALLOC_LOW_WATER_BYTES,
     private readonly measureMs = PREALLOC_MEASURE_MS,
   ) {
-    // /proc shows the real path; compare like with like.
+    // The real path: fallocate(1) is given the log by path, and a symlinked
+    // data directory could be repointed while the member runs.
     this.dir = fs.realpathSync(dir);
     if (process.platform !== 'linux') this.disabled = true;
   }
@@ -173,15 +175,6 @@ export class LogPreallocator {
     }
   }
 
-  /** Whether descriptor `fd` is open on `file`. */
-  private points(fd: number, file: string): boolean {
-    try {
-      return fs.readlinkSync(`/proc/self/fd/${fd}`) === file;
-    } catch {
-      return false;
-    }
-  }
-
   private newestLog(): string | undefined {
     let best = -1;
     let name: string | undefined;
@@ -195,32 +188,32 @@ export class LogPreallocator {
     return name === undefined ? undefined : path.join(this.dir, name);
   }
 
-  /** Finds the newest log and the descriptor LevelDB writes it through. */
+  /** Finds the newest log and the descriptor LevelDB writes it through (by inode). */
   private findLog(): boolean {
     const previous = this.fd;
     this.fd = -1;
     const log = this.newestLog();
     if (log === undefined) return false;
+    const want = fs.statSync(log);
     // open() returns the lowest free number, so the new log usually takes the
     // old one's: try it before reading every descriptor of a busy server.
-    if (previous >= 0 && this.points(previous, log) && this.track(previous, log)) return true;
-    for (const entry of fs.readdirSync('/proc/self/fd')) {
-      if (this.points(Number(entry), log) && this.track(Number(entry), log)) return true;
+    const candidates = previous >= 0 ? [previous] : [];
+    for (const entry of fs.readdirSync('/proc/self/fd')) candidates.push(Number(entry));
+    for (const fd of candidates) {
+      let st: fs.Stats;
+      try {
+        st = fs.fstatSync(fd);
+      } catch {
+        continue; // closed meanwhile (readdir's own descriptor among them)
+      }
+      if (st.ino !== want.ino || st.dev !== want.dev) continue;
+      this.fd = fd;
+      this.logPath = log;
+      this.dev = st.dev;
+      this.ino = st.ino;
+      return true;
     }
     return false;
-  }
-
-  /** Follows `fd` from now on by the inode it is open on, if that still is `log`'s. */
-  private track(fd: number, log: string): boolean {
-    const st = fs.fstatSync(fd);
-    // The number could have been closed and reused since readlink named the log.
-    const byPath = fs.statSync(log);
-    if (st.ino !== byPath.ino || st.dev !== byPath.dev) return false;
-    this.fd = fd;
-    this.logPath = log;
-    this.dev = st.dev;
-    this.ino = st.ino;
-    return true;
   }
 
   private extend(file: string, from: number): void {
