@@ -113,6 +113,7 @@ export class Cluster {
   private readonly children: ChildProcess[] = [];
   private readonly root: string;
   private exited: string | null = null;
+  private paused = false;
 
   constructor(private readonly o: ClusterOptions) {
     this.root = fs.mkdtempSync(path.join(o.dataRoot, `${o.system}-`));
@@ -205,8 +206,28 @@ export class Cluster {
     return this.pids.map((pid) => (pid > 0 ? memoryOf(pid) : null));
   }
 
+  /**
+   * Freezes every member (SIGSTOP) while the other system is measured, and
+   * thaws them (SIGCONT) afterwards. An idle cluster is not idle to its
+   * neighbour: its timers wake a core hundreds of times a second on a 2-core
+   * VM. Both members of a pair are frozen alike, so Raft sees no time pass
+   * except a tick or two (timers and Go tickers do not replay missed ticks).
+   */
+  pause(): void {
+    for (const c of this.children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGSTOP');
+    this.paused = true;
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    for (const c of this.children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGCONT');
+    this.paused = false;
+  }
+
   /** SIGTERM, then SIGKILL after a grace period; removes the data unless asked to keep it. */
   async stop(keepData = false): Promise<void> {
+    // A frozen member would hold SIGTERM until the grace period ran out.
+    this.resume();
     await Promise.all(this.children.map((c) => new Promise<void>((resolve) => {
       if (c.exitCode !== null || c.signalCode !== null) return resolve();
       const timer = setTimeout(() => c.kill('SIGKILL'), 3000);

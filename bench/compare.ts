@@ -166,7 +166,7 @@ async function prepare(l: Live, workloads: Workload[], f: Flags, withMemory: boo
   }
 }
 
-/** One workload against one target. `idle` is the other system's cluster, whose CPU during the phase is reported. */
+/** One workload against one target. `idle` is the other system's cluster (frozen meanwhile), whose CPU during the phase is reported. */
 async function measurePhase(l: Live, w: Workload, target: Target, f: Flags, idle?: Cluster): Promise<void> {
   const { cluster, run, revCache } = l;
   const phase = `${run.system} ${w.name} ${target === 'leader' ? 'leader' : 'all members'}`;
@@ -192,7 +192,7 @@ async function measurePhase(l: Live, w: Workload, target: Target, f: Flags, idle
       delete r.warmup; // kept once, under run.warmup
     }
     (run.workloads[w.name] ??= {})[target] = r;
-    const other = idle ? `; idle cluster ${(((idle.cpuSeconds() - idleBefore) / r.elapsedS) * 100).toFixed(1)} % CPU` : '';
+    const other = idle ? `; other cluster (frozen) ${(((idle.cpuSeconds() - idleBefore) / r.elapsedS) * 100).toFixed(1)} % CPU` : '';
     progress(`${phase}: ${summary(r)}${other}`);
   } catch (err) {
     progress(`${phase}: failed: ${(err as Error).message}`); // e.g. a connection never came up
@@ -261,21 +261,31 @@ async function finish(l: Live, f: Flags): Promise<SystemRun> {
  * each phase runs against one right after the other, the first alternating
  * from workload to workload. The machine's speed drifts by up to 1.7x within an
  * hour (CPU per op of both systems); measured minutes apart, the drift decided
- * ratios. The idle cluster's CPU during each phase is reported. A system that
- * is skipped or not installed leaves the other to run alone.
+ * ratios. The cluster not under load is frozen for each phase (its CPU during
+ * the phase is reported, and stays at 0): left idle beside the other, it cost
+ * etcd-ts 16-25 % of its put-1 throughput and etcd less (bench/README.md,
+ * twentieth session). A system that is skipped or not installed leaves the
+ * other to run alone.
  */
 async function runInterleaved(systems: SystemName[], workloads: Workload[], f: Flags, withMemory: boolean): Promise<BenchReport['runs']> {
   const started: (Live | SystemRun)[] = [];
   for (const system of systems) started.push(await startSystem(system, f));
   const both = started.filter((x): x is Live => 'cluster' in x);
   const failed = new Set<Live>();
+  // Each step runs with the other system's cluster frozen (Cluster.pause): the
+  // system under load has the machine to itself, as when the two ran one after
+  // the other, while the phases still alternate to cancel the box's drift.
   const step = async (l: Live, fn: () => Promise<void>): Promise<void> => {
     if (failed.has(l)) return;
+    const others = both.filter((o) => o !== l);
+    for (const o of others) o.cluster.pause();
     try {
       await fn();
     } catch (err) {
       failed.add(l);
       aborted(l, err);
+    } finally {
+      for (const o of others) o.cluster.resume();
     }
   };
   try {
