@@ -42,3 +42,23 @@ export async function freePorts(n: number): Promise<number[]> {
   for (let i = 0; i < n; i++) out.push(await freePort());
   return out;
 }
+
+/**
+ * A base port such that base + each offset is free, for harnesses that lay
+ * their members out from one base (bench/cluster.ts: clients at base+i, peers
+ * at base+10+i). All of them are handed out.
+ */
+export async function freePortLayout(offsets: number[]): Promise<number> {
+  const span = Math.max(...offsets);
+  for (let attempt = 0; attempt < BLOCK; attempt++) {
+    const first = base + (cursor++ % (BLOCK - span));
+    const ports = offsets.map((o) => first + o);
+    if (ports.some((p) => handedOut.has(p))) continue;
+    let free = true;
+    for (const p of ports) if (!(await canListen(p))) free = false;
+    if (!free) continue;
+    for (const p of ports) handedOut.add(p);
+    return first;
+  }
+  throw new Error(`no free layout ${offsets.join(',')} in ${base}..${base + BLOCK - 1}`);
+}
