@@ -264,8 +264,8 @@ async function finish(l: Live, f: Flags): Promise<SystemRun> {
  * ratios. The cluster not under load is frozen for each phase (its CPU during
  * the phase is reported, and stays at 0): left idle beside the other, it cost
  * etcd-ts 16-25 % of its put-1 throughput in a probe and etcd less
- * (bench/README.md, twentieth session). A system that is skipped or not installed leaves the
- * other to run alone.
+ * (bench/README.md, twentieth session). A system that is skipped or not
+ * installed leaves the other to run alone.
  */
 async function runInterleaved(systems: SystemName[], workloads: Workload[], f: Flags, withMemory: boolean): Promise<BenchReport['runs']> {
   const started: (Live | SystemRun)[] = [];
