@@ -195,24 +195,24 @@ export class LogPreallocator {
     const log = this.newestLog();
     if (log === undefined) return false;
     const want = fs.statSync(log);
-    // open() returns the lowest free number, so the new log usually takes the
-    // old one's: try it before reading every descriptor of a busy server.
-    const candidates = previous >= 0 ? [previous] : [];
-    for (const entry of fs.readdirSync('/proc/self/fd')) candidates.push(Number(entry));
-    for (const fd of candidates) {
+    const opensLog = (fd: number): boolean => {
       let st: fs.Stats;
       try {
         st = fs.fstatSync(fd);
       } catch {
-        continue; // closed meanwhile (readdir's own descriptor among them)
+        return false; // closed meanwhile (readdir's own descriptor among them)
       }
-      if (st.ino !== want.ino || st.dev !== want.dev) continue;
+      if (st.ino !== want.ino || st.dev !== want.dev) return false;
       this.fd = fd;
       this.logPath = log;
       this.dev = st.dev;
       this.ino = st.ino;
       return true;
-    }
+    };
+    // open() returns the lowest free number, so the new log usually takes the
+    // old one's: try it before reading every descriptor of a busy server.
+    if (previous >= 0 && opensLog(previous)) return true;
+    for (const entry of fs.readdirSync('/proc/self/fd')) if (opensLog(Number(entry))) return true;
     return false;
   }
 
