@@ -80,6 +80,7 @@ export const Errors = {
   LearnerNotReady: def(C.FailedPrecondition, 'etcdserver: can only promote a learner member which is in sync with leader'),
   TooManyLearners: def(C.FailedPrecondition, 'etcdserver: too many learner members in cluster'),
   BadLeaderTransferee: def(C.FailedPrecondition, 'etcdserver: bad leader transferee'),
+  TimeoutLeaderTransfer: def(C.Unavailable, 'etcdserver: request timed out, leader transfer took too long'),
   PermissionDenied: def(C.PermissionDenied, 'etcdserver: permission denied'),
   AuthNotEnabled: def(C.FailedPrecondition, 'etcdserver: authentication is not enabled'),
   InvalidAuthToken: def(C.Unauthenticated, 'etcdserver: invalid auth token'),

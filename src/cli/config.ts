@@ -28,6 +28,8 @@ export interface MemberConfig {
   watchProgressNotifyMs: number;
   maxRequestBytes: number;
   maxTxnOps: number;
+  /** --quota-backend-bytes as given: 0 is etcd's default (2 GiB), negative switches the quota off. */
+  quotaBackendBytes: number;
   logLevel: LogLevel;
   /** Advertised peer URL -> the URL to dial instead (a test proxy); identities are unchanged. */
   peerUrlOverrides: Map<string, string>;
@@ -157,6 +159,7 @@ export function buildConfig(values: Map<string, string>, explicit: Set<string>):
     snapshotCount: int(values, 'snapshot-count', 1),
     maxRequestBytes: int(values, 'max-request-bytes', 1),
     maxTxnOps: int(values, 'max-txn-ops', 1),
+    quotaBackendBytes: int(values, 'quota-backend-bytes', Number.MIN_SAFE_INTEGER),
     watchProgressNotifyMs: duration(values, 'experimental-watch-progress-notify-interval'),
     logLevel,
     peerUrlOverrides: parseOverrides(values.get('peer-url-overrides')!),

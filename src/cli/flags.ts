@@ -24,6 +24,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'election-timeout', kind: 'int', default: '1000', help: 'Time (in milliseconds) for an election to timeout.' },
   { name: 'snapshot-count', kind: 'int', default: '100000', help: 'Number of committed transactions to trigger a snapshot to disk.' },
   { name: 'max-request-bytes', kind: 'int', default: '1572864', help: 'Maximum client request size in bytes the server will accept.' },
+  { name: 'quota-backend-bytes', kind: 'int', default: '0', help: 'Raise alarms when backend size exceeds the given quota (0 defaults to low space quota).' },
   { name: 'max-txn-ops', kind: 'int', default: '128', help: 'Maximum number of operations permitted in a transaction.' },
   {
     name: 'experimental-watch-progress-notify-interval',

@@ -6,7 +6,7 @@
 
 import { Errors } from '../errors';
 import { applyDeleteRange, applyPut, applyTxn, type LeaseExists } from './apply';
-import { Backend, type MvccDb } from './backend';
+import { Backend, type MvccDb, type ScannedRecord } from './backend';
 import {
   META_COMPACT,
   META_COMPACT_DONE,
@@ -252,6 +252,14 @@ export class MvccStore {
   }
 
   // ---- snapshots --------------------------------------------------------
+
+  /**
+   * Every stored version in revision order, with the revisions and index they
+   * are consistent with, as of this call (for the Maintenance snapshot).
+   */
+  versions(): { records: AsyncIterable<ScannedRecord>; rev: number; compactRev: number; consistentIndex: number } {
+    return { records: this.backend.scan(0, this.currentRev), rev: this.currentRev, compactRev: this.compactRevision, consistentIndex: this.ci };
+  }
 
   /** The whole state as ~1 MiB chunks, consistent as of this call. */
   snapshot(): AsyncIterable<Buffer> {

@@ -1,8 +1,9 @@
 // Applies committed Raft entries to the state machine, in order: MVCC writes,
-// member attributes, membership changes. Entries the MVCC store already holds
-// (at or below its consistent index, after a crash or a snapshot that ran ahead
-// of the Raft snapshot index) are skipped for the store but still fed to Raft's
-// configuration, which lives outside the store.
+// member attributes, membership changes, leases and alarms (an active alarm
+// refuses some writes here, at apply time, on every member alike). Entries the
+// MVCC store already holds (at or below its consistent index, after a crash or
+// a snapshot that ran ahead of the Raft snapshot index) are skipped for the
+// store but still fed to Raft's configuration, which lives outside the store.
 import { decodeConfChange } from '../raft/confchange';
 import { ConfState, Entry, EntryType } from '../raft/types';
 import type { MvccStore } from '../mvcc/store';
@@ -15,6 +16,7 @@ import type { RequestId } from './wait';
 import type { WaitRegistry } from './wait';
 import type { RawNode } from '../raft/rawnode';
 import type { Lessor } from '../lease/lessor';
+import type { AlarmStore } from './alarms';
 
 export interface ApplyResult {
   /** Raft's configuration after the last conf change in the batch, if any. */
@@ -30,6 +32,7 @@ export class Applier {
     private readonly waits: WaitRegistry,
     private readonly logger: Logger,
     private readonly lessor?: Lessor,
+    private readonly alarms?: AlarmStore,
   ) {}
 
   applyEntries(entries: Entry[]): ApplyResult {
@@ -51,6 +54,10 @@ export class Applier {
         case 'write': {
           let resp: WriteResponse;
           try {
+            if (this.alarms?.restrictive) {
+              const refused = this.alarms.refusal(op.req);
+              if (refused) throw refused;
+            }
             resp = this.store.applyWrite(op.req, e.index);
           } catch (err) {
             // A request that fails at apply time changes nothing but still uses its index.
@@ -71,6 +78,12 @@ export class Applier {
         case 'leaseRevoke':
           this.applyLease(op, id, e.index);
           break;
+        case 'alarm': {
+          const alarms = this.alarms?.apply(op.action, op.memberId, op.alarm) ?? [];
+          this.store.setConsistentIndex(e.index);
+          this.waits.trigger(id, alarms);
+          break;
+        }
         default:
           this.logger.error({ index: e.index }, 'unknown operation in a committed entry; skipped');
           this.store.setConsistentIndex(e.index);
@@ -83,6 +96,8 @@ export class Applier {
   private applyLease(op: Operation, id: RequestId, index: number): void {
     try {
       if (!this.lessor) throw new Error('lease entry without a lessor');
+      const refused = this.alarms?.leaseRefusal(op.kind === 'leaseGrant');
+      if (refused) throw refused;
       if (op.kind === 'leaseGrant') {
         const l = this.lessor.applyGrant(op.id, op.ttl);
         this.store.setConsistentIndex(index);

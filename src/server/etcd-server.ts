@@ -24,7 +24,10 @@ import { ErrProposalDropped } from '../raft/errors';
 import type { RaftDriver } from './raft-driver';
 import type { ReadIndexBatcher } from './read-index';
 import type { WaitRegistry } from './wait';
+import { idToDecimal } from './identity';
 import { encodeProposal, Operation } from './proposal';
+import { AlarmAction, AlarmType, type AlarmMember } from './alarms';
+import { BackendQuota, putCost, txnCost } from './quota';
 
 /** etcd refuses new proposals when apply lags commit by this many entries. */
 export const MAX_APPLY_BACKLOG = 5000;
@@ -44,7 +47,7 @@ export class EtcdServer {
     private readonly driver: RaftDriver,
     private readonly reads: ReadIndexBatcher,
     private readonly waits: WaitRegistry,
-    private readonly opts: { maxRequestBytes: number; requestTimeoutMs: number },
+    private readonly opts: { maxRequestBytes: number; requestTimeoutMs: number; quota?: BackendQuota },
   ) {}
 
   header(): HeaderValues {
@@ -57,6 +60,7 @@ export class EtcdServer {
   }
 
   async put(req: PutRequest): Promise<PutResponse> {
+    await this.checkQuota(putCost(req));
     return ((await this.write({ put: req })) as { put: PutResponse }).put;
   }
 
@@ -70,6 +74,7 @@ export class EtcdServer {
       await this.linearizableBarrier();
       return this.store.readTxn(req);
     }
+    await this.checkQuota(txnCost(req));
     return ((await this.write({ txn: req })) as { txn: TxnResponse }).txn;
   }
 
@@ -82,6 +87,24 @@ export class EtcdServer {
     const resp = ((await this.write({ compaction: req })) as { compaction: CompactionResponse }).compaction;
     if (req.physical) await resp.physical;
     return resp;
+  }
+
+  /** An Alarm request, applied through Raft (GET too, as etcd does); the response's alarms. */
+  alarm(action: number, memberId: string, alarm: number): Promise<AlarmMember[]> {
+    return this.propose({ kind: 'alarm', action, memberId, alarm }) as Promise<AlarmMember[]>;
+  }
+
+  /**
+   * Refuses a request that would take the store past its quota, as etcd's quota
+   * servers do before proposing: this member raises the NOSPACE alarm (waiting
+   * for it to apply, its outcome aside) and the client gets "database space
+   * exceeded".
+   */
+  async checkQuota(cost: number): Promise<void> {
+    const quota = this.opts.quota;
+    if (!quota || quota.available(cost)) return;
+    await this.alarm(AlarmAction.ACTIVATE, idToDecimal(this.memberId), AlarmType.NOSPACE).catch(() => undefined);
+    throw Errors.NoSpace;
   }
 
   /** Proposes any operation and waits until this member applied it. */

@@ -9,6 +9,7 @@ import type { Logger } from '../log';
 import { NONE } from '../raft/types';
 import type { EtcdServer } from './etcd-server';
 import type { Membership } from './membership';
+import { LEASE_GRANT_COST } from './quota';
 import type { RaftDriver } from './raft-driver';
 
 /** How often the leader looks for expired leases (etcd checks every 500 ms). */
@@ -80,6 +81,7 @@ export class LeaseServer {
   }
 
   async grant(requestedId: bigint, ttl: number): Promise<{ id: bigint; ttl: number; revision: number }> {
+    await this.server.checkQuota(LEASE_GRANT_COST);
     if (ttl > MAX_LEASE_TTL) throw Errors.LeaseTTLTooLarge;
     const id = requestedId !== 0n ? requestedId : randomLeaseId();
     // Raised here, not at apply, so every member applies the same TTL whatever its own flags.

@@ -32,6 +32,13 @@ import { ReadIndexBatcher } from './read-index';
 import { openMemberState } from './storage-open';
 import type { LogPreallocator } from '../storage/log-prealloc';
 import { WaitRegistry } from './wait';
+import { AlarmStore } from './alarms';
+import { BackendQuota, MAX_QUOTA_BYTES, quotaBytes } from './quota';
+import { moveLeader } from './move-leader';
+import { defragment } from '../storage/defragment';
+import { diskUsage } from '../storage/disk-usage';
+import { dbPath } from './storage-open';
+import { writeSnapshotFile } from '../snapshot/snapshot-file';
 
 /**
  * How soon a member retries announcing itself after a failed attempt. Short: its
@@ -113,7 +120,8 @@ export class Member {
       retryMs: 500,
     }));
     const lessor = new Lessor(store);
-    const applier = new Applier(node, store, membership, waits, log, lessor);
+    const alarms = new AlarmStore(store);
+    const applier = new Applier(node, store, membership, waits, log, lessor, alarms);
     let leaseServer: LeaseServer;
     driver = this.driver = new RaftDriver(node, storage, state.wal, this.transport, store, membership, applier, {
       ticks,
@@ -137,9 +145,12 @@ export class Member {
         },
       },
     });
+    const quota = quotaBytes(cfg.quotaBackendBytes);
+    if (quota > MAX_QUOTA_BYTES) log.warn({ quotaBytes: quota, maxQuotaBytes: MAX_QUOTA_BYTES }, 'quota exceeds the maximum value');
     const server = new EtcdServer(memberId, clusterId, store, driver, reads, waits, {
       maxRequestBytes: cfg.maxRequestBytes,
       requestTimeoutMs,
+      quota: new BackendQuota(quota, () => store.dbSize()),
     });
 
     leaseServer = this.leaseServer = new LeaseServer(server, lessor, driver, membership, {
@@ -176,10 +187,33 @@ export class Member {
           leader: () => driver.leader,
           committedIndex: () => driver.committed,
           appliedIndex: () => driver.appliedIndex,
-          dbSize: () => store.dbSize(),
+          dbSize: () => diskUsage(dbPath(cfg.dataDir)),
+          dbSizeInUse: () => store.dbSize(),
           isLearner: () => membership.get(memberId)?.isLearner ?? false,
           errors: () => (driver.leader === NONE ? [Errors.NoLeader.message] : []),
           hashKV: (rev) => store.hashKV(rev),
+          alarms: () => alarms.list(),
+          alarm: (action, id, alarm) => server.alarm(action, id, alarm),
+          defragment: () => this.defragment(log),
+          snapshot: () => {
+            // Captured in one go: records, leases and alarms as of the same applied index.
+            const { records, compactRev, consistentIndex } = store.versions();
+            const leases = lessor.ids().map((id) => ({ id, ttl: lessor.get(id)!.ttl }));
+            return writeSnapshotFile({ records, compactRev, consistentIndex, leases, alarms: alarms.list() });
+          },
+          moveLeader: (target, deadline) =>
+            moveLeader(
+              {
+                selfId: memberId,
+                leader: () => driver.leader,
+                withNode: (fn) => driver.withNode(fn),
+                membership,
+                pollMs: cfg.heartbeatMs,
+                timeoutMs: requestTimeoutMs,
+              },
+              target,
+              deadline,
+            ),
         }),
       },
       isServing: () => this.ready && !this.stopped,
@@ -212,6 +246,15 @@ export class Member {
       };
       attempt();
     });
+  }
+
+  /** Defragments the store's database, logging start and end as etcd does. */
+  private async defragment(log: Logger): Promise<void> {
+    if (!this.db || this.stopped) throw Errors.Stopped;
+    log.info('starting defragment');
+    const before = await diskUsage(dbPath(this.config.dataDir));
+    await defragment(this.db);
+    log.info({ sizeBefore: before, sizeAfter: await diskUsage(dbPath(this.config.dataDir)) }, 'finished defragment');
   }
 
   private syncPeers(membership: Membership, self: string): void {

@@ -16,7 +16,9 @@ export type Operation =
   /** A lease with its final TTL (already raised to the minimum by the proposer). */
   | { kind: 'leaseGrant'; id: bigint; ttl: number }
   /** A client's revoke, or the leader's for an expired lease. */
-  | { kind: 'leaseRevoke'; id: bigint };
+  | { kind: 'leaseRevoke'; id: bigint }
+  /** An Alarm request (GET too goes through Raft, as in etcd: it answers as of its place in the log). */
+  | { kind: 'alarm'; action: number; memberId: string; alarm: number };
 
 type Wire = [origin: string, nonce: number, seq: number, op: Operation];
 
