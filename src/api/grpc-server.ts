@@ -9,6 +9,7 @@ import type { Logger } from '../log';
 import { EncodedAnswer } from './encode-kv';
 import { FastUnary } from './fast-unary';
 import { FAST_DECODERS } from './fast-decode';
+import { guardLearner } from './learner-guard';
 import type * as http2 from 'node:http2';
 
 /** etcd's allowance for gRPC framing on top of --max-request-bytes (v3rpc/grpc.go). */
@@ -22,6 +23,8 @@ export interface ClientServerOptions {
   handlers: Handlers;
   /** Unary methods also served on the fast path (fast-unary.ts), as plain functions of the request. */
   fast?: Partial<Record<ServiceName, Record<string, (req: never) => Promise<unknown>>>>;
+  /** Whether this member is a learner (it then serves little; see learner-guard.ts). */
+  isLearner?: () => boolean;
   /** Whether the member is able to serve (for the gRPC health service). */
   isServing: () => boolean;
   /**
@@ -98,7 +101,8 @@ export class ClientServer {
     this.fast = new FastUnary(opts.maxRequestBytes + GRPC_OVERHEAD_BYTES, () => gate?.open ?? true);
     for (const name of SERVICE_NAMES) {
       const def = passBuffersThrough(serviceDefinition(name));
-      const handlers = opts.handlers[name] ?? {};
+      const given = opts.handlers[name] ?? {};
+      const handlers = opts.isLearner ? guardLearner(name, def, given, opts.isLearner) : given;
       this.server.addService(def, gate ? gate.wrap(handlers) : handlers);
       for (const [method, fn] of Object.entries(opts.fast?.[name] ?? {})) {
         const d = def[method];

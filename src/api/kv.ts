@@ -9,35 +9,48 @@ import { encodeDeleteRangeResponse, encodePutResponse, encodeRangeResponse, enco
 import { toHeader } from './header';
 import type * as pb from './pb';
 import { unary } from './unary';
+import { Errors } from '../errors';
 
 /** The KV methods as plain functions of the decoded request (the fast path serves them as they are). */
-export function kvHandlers(server: EtcdServer, limits: { maxTxnOps: number }): Record<string, (req: never) => Promise<unknown>> {
+export function kvHandlers(
+  server: EtcdServer,
+  limits: { maxTxnOps: number; isLearner?: () => boolean },
+): Record<string, (req: never) => Promise<unknown>> {
+  // A learner serves serializable ranges only, as in etcd 3.4.
+  const voterOnly = (): void => {
+    if (limits.isLearner?.()) throw Errors.NotSupportedForLearner;
+  };
   return {
     Range: async (req: pb.RangeRequest__Output) => {
+      if (!req.serializable) voterOnly();
       const r = rangeFromPb(req);
       validateRange(r);
       const res = await server.range(r);
       return encodeRangeResponse(res, { ...server.header(), revision: res.revision });
     },
     Put: async (req: pb.PutRequest__Output) => {
+      voterOnly();
       const r = putFromPb(req);
       validatePut(r);
       const res = await server.put(r);
       return encodePutResponse(res, { ...server.header(), revision: res.revision });
     },
     DeleteRange: async (req: pb.DeleteRangeRequest__Output) => {
+      voterOnly();
       const r = deleteRangeFromPb(req);
       validateDeleteRange(r);
       const res = await server.deleteRange(r);
       return encodeDeleteRangeResponse(res, { ...server.header(), revision: res.revision });
     },
     Txn: async (req: pb.TxnRequest__Output) => {
+      voterOnly();
       const r = txnFromPb(req);
       validateTxn(r, limits.maxTxnOps);
       const res = await server.txn(r);
       return encodeTxnResponse(res, { ...server.header(), revision: res.revision });
     },
     Compact: async (req: pb.CompactionRequest__Output) => {
+      voterOnly();
       const res = await server.compact({ revision: Number(req.revision), physical: req.physical });
       return { header: toHeader(server.header(), res.revision) } satisfies pb.CompactionResponse;
     },

@@ -30,7 +30,9 @@ function main(): void {
     child.on('exit', (code, signal) => {
       children.delete(m.name);
       process.stderr.write(`${prefix}exited (${signal ?? code})\n`);
-      if (!stopping) stopAll('a member exited');
+      // A member that failed takes the others down, so the failure is seen; one
+      // that ended cleanly (removed from the cluster by `member remove`) does not.
+      if (!stopping && code !== 0) stopAll('a member exited');
       if (children.size === 0) process.exit(0);
     });
   }

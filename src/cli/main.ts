@@ -43,6 +43,10 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   member.onFatal = () => {
     member.stop().finally(() => process.exit(1));
   };
+  // Removed from the cluster by a conf change: nothing left to serve (etcd exits too).
+  member.onRemoved = () => {
+    setImmediate(() => void member.stop().finally(() => process.exit(0)));
+  };
   let stopping = false;
   const shutdown = (signal: string): void => {
     if (stopping) return;

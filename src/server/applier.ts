@@ -5,7 +5,7 @@
 // a snapshot that ran ahead of the Raft snapshot index) are skipped for the
 // store but still fed to Raft's configuration, which lives outside the store.
 import { decodeConfChange } from '../raft/confchange';
-import { ConfState, Entry, EntryType } from '../raft/types';
+import { ConfChangeType, ConfState, Entry, EntryType } from '../raft/types';
 import type { MvccStore } from '../mvcc/store';
 import type { WriteResponse } from '../mvcc/types';
 import type { Logger } from '../log';
@@ -17,6 +17,7 @@ import type { WaitRegistry } from './wait';
 import type { RawNode } from '../raft/rawnode';
 import type { Lessor } from '../lease/lessor';
 import type { AlarmStore } from './alarms';
+import { decodeConfContext } from './conf-context';
 
 export interface ApplyResult {
   /** Raft's configuration after the last conf change in the batch, if any. */
@@ -39,8 +40,7 @@ export class Applier {
     const result: ApplyResult = { membershipChanged: false };
     for (const e of entries) {
       if (e.type === EntryType.ConfChange) {
-        result.confState = this.node.applyConfChange(decodeConfChange(e.data));
-        this.store.setConsistentIndex(e.index);
+        this.applyConfChange(e, result);
         continue;
       }
       if (e.index <= this.store.consistentIndex()) continue;
@@ -90,6 +90,31 @@ export class Applier {
       }
     }
     return result;
+  }
+
+  /**
+   * A conf change goes to Raft's configuration always, and to the member list
+   * when a client's request carries the member (bootstrap entries carry none).
+   * The list changes idempotently, so replaying entries the saved list already
+   * reflects (after a restart) changes nothing; validity was checked when the
+   * change was proposed, and Raft too ignores a change that is already in effect.
+   */
+  private applyConfChange(e: Entry, result: ApplyResult): void {
+    const cc = decodeConfChange(e.data);
+    const ctx = decodeConfContext(cc.context);
+    if (ctx) {
+      for (const c of cc.changes) {
+        let changed = false;
+        if (c.type === ConfChangeType.AddNode) changed = ctx.promote ? this.membership.promote(c.nodeId) : this.membership.add({ ...ctx.member, isLearner: false });
+        else if (c.type === ConfChangeType.AddLearnerNode) changed = this.membership.add({ ...ctx.member, isLearner: true });
+        else if (c.type === ConfChangeType.UpdateNode) changed = this.membership.updatePeerUrls(c.nodeId, ctx.member.peerUrls);
+        else if (c.type === ConfChangeType.RemoveNode) changed = this.membership.remove(c.nodeId);
+        if (changed) result.membershipChanged = true;
+      }
+    }
+    result.confState = this.node.applyConfChange(cc);
+    this.store.setConsistentIndex(e.index);
+    if (ctx) this.waits.trigger(ctx.request, this.membership.list());
   }
 
   /** Lease entries change the lessor and (revoke) the store; a refused one changes nothing. */

@@ -23,7 +23,11 @@ import { NONE, NodeId } from '../raft/types';
 import { ErrProposalDropped } from '../raft/errors';
 import type { RaftDriver } from './raft-driver';
 import type { ReadIndexBatcher } from './read-index';
-import type { WaitRegistry } from './wait';
+import type { RequestId, WaitRegistry } from './wait';
+import type { RawNode } from '../raft/rawnode';
+import type { ConfChange, ConfChangeType } from '../raft/types';
+import type { MemberInfo } from './membership';
+import { encodeConfContext } from './conf-context';
 import { idToDecimal } from './identity';
 import { encodeProposal, Operation } from './proposal';
 import { AlarmAction, AlarmType, type AlarmMember } from './alarms';
@@ -114,12 +118,29 @@ export class EtcdServer {
     const id = this.waits.nextId();
     const data = encodeProposal(id, op);
     if (data.length > this.opts.maxRequestBytes) throw Errors.RequestTooLarge;
+    return this.submit(id, (n) => n.propose(data));
+  }
+
+  /**
+   * Proposes a membership change for `member` and resolves with the member list
+   * once it is applied here. While another change is pending, Raft turns this
+   * one into an empty entry (as etcd's does), and the request times out.
+   */
+  async proposeConfChange(type: ConfChangeType, member: MemberInfo, promote: boolean): Promise<MemberInfo[]> {
+    if (this.driver.leader === NONE) throw Errors.NoLeader;
+    const id = this.waits.nextId();
+    const cc: ConfChange = { transition: 0, changes: [{ type, nodeId: member.id }], context: encodeConfContext({ request: id, member, promote }) };
+    return (await this.submit(id, (n) => n.proposeConfChange(cc))) as MemberInfo[];
+  }
+
+  /** Hands a proposal to Raft and waits for its entry to be applied (or the request timeout). */
+  private submit(id: RequestId, hand: (n: RawNode) => void): Promise<unknown> {
     const leaderAtStart = this.driver.leader;
     const done = this.waits.wait(id, this.opts.requestTimeoutMs, () =>
       this.driver.leader !== leaderAtStart ? Errors.TimeoutDueToLeaderFail : Errors.Timeout,
     );
     try {
-      this.driver.withNode((n) => n.propose(data));
+      this.driver.withNode(hand);
     } catch (e) {
       this.waits.fail(id, e instanceof ErrProposalDropped ? Errors.NoLeader : (e as Error));
     }

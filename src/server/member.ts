@@ -20,7 +20,7 @@ import { LeaseServer } from './lease-server';
 import { Errors } from '../errors';
 import { RawNode } from '../raft/rawnode';
 import { NONE } from '../raft/types';
-import { Transport } from '../transport';
+import { RejectReason, Transport } from '../transport';
 import type { Wal } from '../wal';
 import type { MvccStore } from '../mvcc/store';
 import { Applier } from './applier';
@@ -39,6 +39,9 @@ import { defragment } from '../storage/defragment';
 import { diskUsage } from '../storage/disk-usage';
 import { dbPath } from './storage-open';
 import { writeSnapshotFile } from '../snapshot/snapshot-file';
+import { ClusterChanges } from './cluster-changes';
+import type { MembersAnswer } from './join';
+import { promoteOnLeader } from '../api/forward-promote';
 
 /**
  * How soon a member retries announcing itself after a failed attempt. Short: its
@@ -61,10 +64,13 @@ export class Member {
   private watchHub: WatchHub | undefined;
   private leaseServer: LeaseServer | undefined;
   private stopped = false;
+  private removed = false;
   /** Whether this start's publish entry is applied (clients are served from then on). */
   private ready = false;
   /** Called when the member must stop on its own (a fatal storage error). */
   onFatal: (err: Error) => void = () => undefined;
+  /** Called once a conf change removed this member from the cluster (etcd then exits). */
+  onRemoved: () => void = () => undefined;
 
   constructor(
     readonly config: MemberConfig,
@@ -104,10 +110,20 @@ export class Member {
       leaderPersistedNotice: true,
       rand: randomBytes(4).readUInt32BE(0),
     });
-    if (state.fresh) node.bootstrap(membership.ids());
+    // A joining member's log, conf changes included, comes from the leader.
+    if (state.fresh && !state.joining) node.bootstrap(membership.ids());
 
-    this.transport = new Transport({ selfId: memberId, clusterId, listenUrls: cfg.listenPeerUrls.map(urlString), logger: log });
+    this.transport = new Transport({
+      selfId: memberId,
+      clusterId,
+      listenUrls: cfg.listenPeerUrls.map(urlString),
+      logger: log,
+      members: (): MembersAnswer => ({ clusterId, members: membership.list() }),
+    });
     for (const m of membership.list()) if (m.id !== memberId) this.transport.addPeer(m.id, this.dialUrls(m.peerUrls));
+    this.transport.onRejected((peer, reason) => {
+      if (reason === RejectReason.Removed) this.removedFromCluster({ refusedBy: peer });
+    });
 
     const waits = (this.waits = new WaitRegistry(memberId));
     const requestTimeoutMs = 5000 + 2 * cfg.electionMs;
@@ -172,7 +188,8 @@ export class Member {
     // from then on (a header revision, a watch's start) can be older than what this
     // member served in an earlier life. That is when etcd's ReadyNotify fires.
     const ready = this.publish(server, memberId);
-    const kv = kvHandlers(server, { maxTxnOps: cfg.maxTxnOps });
+    const isLearner = (): boolean => membership.get(memberId)?.isLearner ?? false;
+    const kv = kvHandlers(server, { maxTxnOps: cfg.maxTxnOps, isLearner });
     this.clientServer = new ClientServer({
       listenUrls: cfg.listenClientUrls,
       maxRequestBytes: cfg.maxRequestBytes,
@@ -181,7 +198,7 @@ export class Member {
         KV: kvService(kv),
         Lease: leaseService(leaseServer, () => server.header()),
         Watch: watchService({ hub, header: () => server.header(), maxResponseBytes: cfg.maxRequestBytes + GRPC_OVERHEAD_BYTES }),
-        Cluster: clusterService({ header: () => server.header(), members: () => membership.list() }),
+        Cluster: clusterService({ header: () => server.header(), members: () => membership.list(), changes: this.clusterChanges(server, driver, membership, requestTimeoutMs) }),
         Maintenance: maintenanceService({
           header: () => server.header(),
           leader: () => driver.leader,
@@ -189,7 +206,7 @@ export class Member {
           appliedIndex: () => driver.appliedIndex,
           dbSize: () => diskUsage(dbPath(cfg.dataDir)),
           dbSizeInUse: () => store.dbSize(),
-          isLearner: () => membership.get(memberId)?.isLearner ?? false,
+          isLearner,
           errors: () => (driver.leader === NONE ? [Errors.NoLeader.message] : []),
           hashKV: (rev) => store.hashKV(rev),
           alarms: () => alarms.list(),
@@ -216,6 +233,7 @@ export class Member {
             ),
         }),
       },
+      isLearner,
       isServing: () => this.ready && !this.stopped,
       ready,
       logger: log,
@@ -257,9 +275,35 @@ export class Member {
     log.info({ sizeBefore: before, sizeAfter: await diskUsage(dbPath(this.config.dataDir)) }, 'finished defragment');
   }
 
+  private clusterChanges(server: EtcdServer, driver: RaftDriver, membership: Membership, timeoutMs: number): ClusterChanges {
+    return new ClusterChanges({
+      selfId: server.memberId,
+      membership,
+      status: () => driver.withNode((n) => n.status()),
+      activeSince: (id) => this.transport?.activeSince(id),
+      propose: (type, member, promote) => server.proposeConfChange(type, member, promote),
+      forwardPromote: async (id) => {
+        const url = driver.leader === NONE ? undefined : membership.get(driver.leader)?.clientUrls[0];
+        if (!url) throw Errors.NoLeader;
+        return promoteOnLeader(new URL(url).host, id, timeoutMs);
+      },
+    });
+  }
+
+  /** A conf change removed this member: it applied the change, or a peer refused it as removed. */
+  private removedFromCluster(how: object): void {
+    if (this.stopped || this.removed) return;
+    this.removed = true;
+    this.logger.warn(how, 'this member has been permanently removed from the cluster; stopping');
+    this.onRemoved();
+  }
+
+  /** Brings the peer transport in line with the member list; stops this member if it was removed. */
   private syncPeers(membership: Membership, self: string): void {
-    // addPeer ignores members it already has: publishing attributes never redials.
-    for (const m of membership.list()) if (m.id !== self) this.transport?.addPeer(m.id, this.dialUrls(m.peerUrls));
+    if (!membership.get(self)) return this.removedFromCluster({ applied: true });
+    // updatePeer adds a new member and redials only when URLs changed: publishing attributes never redials.
+    for (const m of membership.list()) if (m.id !== self) this.transport?.updatePeer(m.id, this.dialUrls(m.peerUrls));
+    for (const id of this.transport?.peerIds() ?? []) if (!membership.get(id)) this.transport?.removePeer(id);
   }
 
   /** Where to connect for a peer's advertised URLs (a test proxy may stand in between). */

@@ -56,6 +56,43 @@ export class Membership {
     return true;
   }
 
+  // Changes applied from committed conf change entries. Each is idempotent: a
+  // member restarting replays the entries after its last snapshot over the list
+  // it saved last, which already holds their effect.
+
+  /** Adds a member (voter or learner) unless it is already there; returns whether anything changed. */
+  add(m: MemberInfo): boolean {
+    if (this.members.has(m.id)) return false;
+    this.members.set(m.id, { ...m, peerUrls: [...m.peerUrls].sort(), clientUrls: [...m.clientUrls] });
+    return true;
+  }
+
+  remove(id: NodeId): boolean {
+    return this.members.delete(id);
+  }
+
+  /** New peer URLs for a member (MemberUpdate). */
+  updatePeerUrls(id: NodeId, peerUrls: string[]): boolean {
+    const m = this.members.get(id);
+    const sorted = [...peerUrls].sort();
+    if (!m || m.peerUrls.join(',') === sorted.join(',')) return false;
+    m.peerUrls = sorted;
+    return true;
+  }
+
+  /** A learner becomes a voter (MemberPromote). */
+  promote(id: NodeId): boolean {
+    const m = this.members.get(id);
+    if (!m || !m.isLearner) return false;
+    m.isLearner = false;
+    return true;
+  }
+
+  /** The member, if any, that advertises one of these peer URLs (other than `except`). */
+  withPeerUrl(urls: readonly string[], except?: NodeId): MemberInfo | undefined {
+    return this.list().find((m) => m.id !== except && m.peerUrls.some((u) => urls.includes(u)));
+  }
+
   /** Replaces the whole list, as when a snapshot from the leader is installed. */
   replace(members: MemberInfo[]): void {
     this.members.clear();

@@ -31,6 +31,7 @@ import { MemberInfo, Membership } from './membership';
 import { decode, encode } from './codec';
 import { VERSION } from '../version';
 import { attachLogPreallocator, type LogPreallocator } from '../storage/log-prealloc';
+import { joinCluster, type JoinedCluster } from './join';
 
 export class DataDirError extends Error {}
 
@@ -45,8 +46,10 @@ export interface OpenedState {
   memberId: NodeId;
   clusterId: NodeId;
   membership: Membership;
-  /** True for a brand-new member: the Raft log must be bootstrapped with the initial voters. */
+  /** True for a brand-new member: the Raft log must be bootstrapped with the initial voters (unless joining). */
   fresh: boolean;
+  /** A brand-new member joining a running cluster: its log comes from the leader, not a bootstrap. */
+  joining: boolean;
   /** The hard state read from the WAL (zero for a fresh member). */
   hardState: HardState;
   /** Extends the WAL database's LevelDB log ahead of its writer; closed before it. Absent when switched off. */
@@ -68,18 +71,30 @@ async function openLevel(location: string, dataDir: string): Promise<Level<Buffe
   return db;
 }
 
+/** Whether the saved member list gives member `id` this member's advertised peer URLs. */
+function peerUrlsMatch(membership: Membership, id: NodeId, config: MemberConfig): boolean {
+  const norm = (urls: readonly string[]): string => urls.map((u) => new URL(u).host).sort().join(',');
+  const me = membership.get(id);
+  return !!me && norm(me.peerUrls) === norm(config.initialAdvertisePeerUrls);
+}
+
 export async function openMemberState(config: MemberConfig, logger: Logger): Promise<OpenedState> {
   const location = dbPath(config.dataDir);
   const walLocation = walPath(config.dataDir);
   const existed = fs.existsSync(location) || fs.existsSync(walLocation);
+  // An empty data dir with --initial-cluster-state=existing joins a running
+  // cluster: ids and members come from it, and nothing is created before that.
+  let joined: JoinedCluster | undefined;
   if (!existed && config.initialClusterState === 'existing') {
-    throw new DataDirError(
-      `--initial-cluster-state=existing with an empty data dir ${config.dataDir}: joining a running cluster (after MemberAdd) is not supported by etcd-ts yet`,
-    );
+    try {
+      joined = await joinCluster(config, logger);
+    } catch (e) {
+      throw new DataDirError(`--initial-cluster-state=existing with an empty data dir ${config.dataDir}: ${(e as Error).message}`);
+    }
   }
-  const selfId = deriveMemberId(config.initialAdvertisePeerUrls, config.initialClusterToken);
-  const initial = Membership.fromInitialCluster(config.initialCluster, config.initialClusterToken);
-  const cid = deriveClusterId(initial.ids());
+  const selfId = joined?.selfId ?? deriveMemberId(config.initialAdvertisePeerUrls, config.initialClusterToken);
+  const initial = joined ? new Membership(joined.members) : Membership.fromInitialCluster(config.initialCluster, config.initialClusterToken);
+  const cid = joined?.clusterId ?? deriveClusterId(initial.ids());
 
   fs.mkdirSync(path.dirname(location), { recursive: true });
   const db = await openLevel(location, config.dataDir);
@@ -112,15 +127,18 @@ export async function openMemberState(config: MemberConfig, logger: Logger): Pro
         if (e instanceof WalError) throw new DataDirError(`refusing to start from ${config.dataDir}: ${e.message}`);
         throw e;
       }
-      // A data dir made for another member or cluster must not be served as ours.
-      if (wal.meta.memberId !== selfId || wal.meta.clusterId !== cid) {
-        throw new DataDirError(
-          `refusing to start: ${config.dataDir} belongs to member ${wal.meta.memberId} of cluster ${wal.meta.clusterId}, ` +
-            `but the flags describe member ${selfId} of cluster ${cid}`,
-        );
-      }
     }
     const state = await wal.load();
+    const membership = state.membership ? new Membership(decode<MemberInfo[]>(state.membership)) : initial;
+    // A data dir made for another member or cluster must not be served as ours.
+    // A member that joined (existing state) has ids the flags cannot derive:
+    // it is recognised by its advertised peer URLs in the list it saved.
+    if (!fresh && (wal.meta.memberId !== selfId || wal.meta.clusterId !== cid) && !(config.initialClusterState === 'existing' && peerUrlsMatch(membership, wal.meta.memberId, config))) {
+      throw new DataDirError(
+        `refusing to start: ${config.dataDir} belongs to member ${wal.meta.memberId} of cluster ${wal.meta.clusterId}, ` +
+          `but the flags describe member ${selfId} of cluster ${cid}`,
+      );
+    }
     const storage = new MemoryStorage();
     if (state.snapshot) {
       const snap: Snapshot = { metadata: state.snapshot, data: new Uint8Array(0) };
@@ -128,13 +146,12 @@ export async function openMemberState(config: MemberConfig, logger: Logger): Pro
     }
     storage.setHardState(state.hardState);
     if (state.entries.length > 0) storage.append(state.entries);
-    const membership = state.membership ? new Membership(decode<MemberInfo[]>(state.membership)) : initial;
     const store = await MvccStore.open(mvccDb);
     logger.info(
-      { memberId: selfId, clusterId: cid, fresh, lastIndex: storage.lastIndex(), consistentIndex: store.consistentIndex(), rev: store.rev },
+      { memberId: wal.meta.memberId, clusterId: wal.meta.clusterId, fresh, lastIndex: storage.lastIndex(), consistentIndex: store.consistentIndex(), rev: store.rev },
       fresh ? 'bootstrapping a new member' : 'restarting member from its data dir',
     );
-    return { db, walDb: walRoot, wal, store, storage, memberId: selfId, clusterId: cid, membership, fresh, hardState: state.hardState, prealloc };
+    return { db, walDb: walRoot, wal, store, storage, memberId: wal.meta.memberId, clusterId: wal.meta.clusterId, membership, fresh, joining: fresh && !!joined, hardState: state.hardState, prealloc };
   } catch (e) {
     prealloc?.close();
     await db.close().catch(() => undefined);

@@ -36,6 +36,8 @@ export function estimateSize(m: Message): number {
 export enum ConnKind {
   Stream = 0,
   Snapshot = 1,
+  /** A member joining an existing cluster asks who the members are (etcd's GET /members on its peer port). */
+  Members = 2,
 }
 
 export interface Hello {
@@ -57,7 +59,7 @@ export function decodeHello(payload: Uint8Array): Hello {
   if (!Array.isArray(v) || v[0] !== PROTOCOL_VERSION || typeof v[1] !== 'string' || typeof v[2] !== 'string' || typeof v[3] !== 'string') {
     throw new Error('malformed or unsupported handshake');
   }
-  if (v[4] !== ConnKind.Stream && v[4] !== ConnKind.Snapshot) throw new Error('unknown connection kind');
+  if (v[4] !== ConnKind.Stream && v[4] !== ConnKind.Snapshot && v[4] !== ConnKind.Members) throw new Error('unknown connection kind');
   return { clusterId: v[1], from: v[2], to: v[3], kind: v[4] };
 }
 

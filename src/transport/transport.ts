@@ -28,6 +28,8 @@ export interface TransportOptions {
   backoffMinMs?: number;
   backoffMaxMs?: number;
   handshakeTimeoutMs?: number;
+  /** What a Members query is answered with (the cluster id and member list); without it, such queries are refused. */
+  members?: () => unknown;
   snapshotIdleTimeoutMs?: number;
 }
 
@@ -52,11 +54,13 @@ interface Peer {
 
 export class Transport {
   private readonly log: Logger;
-  private readonly cfg: Required<Omit<TransportOptions, 'logger'>>;
+  private readonly cfg: Required<Omit<TransportOptions, 'logger' | 'members'>> & Pick<TransportOptions, 'members'>;
   private readonly peers = new Map<NodeId, Peer>();
   private readonly removed = new Set<NodeId>();
   private readonly servers: net.Server[] = [];
   private readonly inbound = new Set<net.Socket>();
+  /** The member each accepted inbound connection came from. */
+  private readonly inboundFrom = new Map<net.Socket, NodeId>();
   private readonly snapshotSockets = new Set<net.Socket>();
   private messageHandler: MessageHandler = () => {};
   private unreachableHandler: PeerHandler = () => {};
@@ -82,6 +86,7 @@ export class Transport {
       backoffMaxMs: opts.backoffMaxMs ?? 1000,
       handshakeTimeoutMs: opts.handshakeTimeoutMs ?? 5000,
       snapshotIdleTimeoutMs: opts.snapshotIdleTimeoutMs ?? 30_000,
+      members: opts.members,
     };
   }
 
@@ -156,6 +161,15 @@ export class Transport {
     p?.stream.close();
     this.peers.delete(id);
     this.removed.add(id);
+    // Its own streams to us end too: when it dials again it is refused as
+    // removed, which is how a removed member learns it was (the entry that
+    // removed it may never reach it).
+    for (const [sock, from] of this.inboundFrom) if (from === id) sock.destroy();
+  }
+
+  /** The peers this transport streams to. */
+  peerIds(): NodeId[] {
+    return [...this.peers.keys()];
   }
 
   /** When the stream to `id` last became active; undefined while it is down. */
@@ -223,6 +237,7 @@ export class Transport {
         if (type !== FrameType.Hello) throw new Error('first frame is not a handshake');
         hello = this.handshake(sock, decodeHello(payload));
         if (hello) {
+          this.inboundFrom.set(sock, hello.from);
           sock.setTimeout(hello.kind === ConnKind.Snapshot ? this.cfg.snapshotIdleTimeoutMs : 0);
           if (hello.kind === ConnKind.Snapshot) assembler = new SnapshotAssembler(this.cfg.maxSnapshotBytes);
         }
@@ -260,12 +275,19 @@ export class Transport {
     sock.on('error', () => {}); // 'close' follows; the dialler logs and retries
     sock.on('close', () => {
       this.inbound.delete(sock);
+      this.inboundFrom.delete(sock);
       if (!this.stopped && hello?.kind === ConnKind.Stream) this.streamLostHandler(hello.from);
     });
   }
 
   /** Checks a handshake; answers HelloOk or Reject. Returns the hello if accepted. */
   private handshake(sock: net.Socket, h: Hello): Hello | undefined {
+    // A joining member does not know the cluster's id yet: a Members query is
+    // answered whoever asks, as etcd serves /members, and the connection ends.
+    if (h.kind === ConnKind.Members && this.cfg.members) {
+      sock.end(encodeFrame(FrameType.HelloOk, encodeValue(this.cfg.members())));
+      return undefined;
+    }
     let reason: string | undefined;
     if (h.clusterId !== this.cfg.clusterId) reason = RejectReason.ClusterMismatch;
     else if (h.to !== this.cfg.selfId) reason = RejectReason.WrongMember;
@@ -298,6 +320,7 @@ export class Transport {
     this.peers.clear();
     for (const s of [...this.inbound, ...this.snapshotSockets]) s.destroy();
     this.inbound.clear();
+    this.inboundFrom.clear();
     await Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
     this.servers.length = 0;
   }

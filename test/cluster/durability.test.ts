@@ -177,7 +177,7 @@ describe('data dirs', () => {
     expect(after.get('s/7')).toBe('b7');
   });
 
-  it('refuses --initial-cluster-state=existing on an empty data dir, creating nothing', async () => {
+  it('refuses --initial-cluster-state=existing on an empty data dir when no other member can be asked, creating nothing', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ets-existing-'));
     const m = spawnMember(['--name', 'x', '--initial-cluster-state', 'existing', '--listen-client-urls', 'http://127.0.0.1:0', '--listen-peer-urls', 'http://127.0.0.1:0'], { cwd: dir });
     const r = await m.exited;
