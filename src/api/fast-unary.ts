@@ -56,6 +56,8 @@ export class FastUnary {
   constructor(
     private readonly maxReceiveBytes: number,
     private readonly ready: () => boolean,
+    /** A status to answer instead of running the call (a "hasleader" call without a leader). */
+    private readonly refuse: (headers: http2.IncomingHttpHeaders) => { code: number; details: string } | undefined = () => undefined,
   ) {}
 
   add(path: string, m: FastMethod): void {
@@ -138,6 +140,11 @@ export class FastUnary {
       const req = decode(body, m, path);
       if ('error' in req) {
         if (finish()) sendStatus(stream, req.code, req.error);
+        return;
+      }
+      const refused = this.refuse(headers);
+      if (refused) {
+        if (finish()) sendStatus(stream, refused.code, refused.details);
         return;
       }
       let p: Promise<unknown>;

@@ -10,6 +10,7 @@ import { EncodedAnswer } from './encode-kv';
 import { FastUnary } from './fast-unary';
 import { FAST_DECODERS } from './fast-decode';
 import { guardLearner } from './learner-guard';
+import type { LeaderRequirement } from './require-leader';
 import type * as http2 from 'node:http2';
 
 /** etcd's allowance for gRPC framing on top of --max-request-bytes (v3rpc/grpc.go). */
@@ -23,6 +24,8 @@ export interface ClientServerOptions {
   handlers: Handlers;
   /** Unary methods also served on the fast path (fast-unary.ts), as plain functions of the request. */
   fast?: Partial<Record<ServiceName, Record<string, (req: never) => Promise<unknown>>>>;
+  /** Honours clients' "hasleader" metadata (require-leader.ts). */
+  leaderRequirement?: LeaderRequirement;
   /** Whether this member is a learner (it then serves little; see learner-guard.ts). */
   isLearner?: () => boolean;
   /** Whether the member is able to serve (for the gRPC health service). */
@@ -98,11 +101,13 @@ export class ClientServer {
     });
     const gate = opts.ready ? new ReadyGate(opts.ready) : undefined;
     // Until the member is ready, calls take grpc-js's route, which holds them at the gate.
-    this.fast = new FastUnary(opts.maxRequestBytes + GRPC_OVERHEAD_BYTES, () => gate?.open ?? true);
+    this.fast = new FastUnary(opts.maxRequestBytes + GRPC_OVERHEAD_BYTES, () => gate?.open ?? true, (h) => opts.leaderRequirement?.refusal(h));
     for (const name of SERVICE_NAMES) {
       const def = passBuffersThrough(serviceDefinition(name));
+      // As etcd's interceptors: the learner rule first, then the leader requirement.
       const given = opts.handlers[name] ?? {};
-      const handlers = opts.isLearner ? guardLearner(name, def, given, opts.isLearner) : given;
+      const leadered = opts.leaderRequirement ? opts.leaderRequirement.wrap(def, given) : given;
+      const handlers = opts.isLearner ? guardLearner(name, def, leadered, opts.isLearner) : leadered;
       this.server.addService(def, gate ? gate.wrap(handlers) : handlers);
       for (const [method, fn] of Object.entries(opts.fast?.[name] ?? {})) {
         const d = def[method];

@@ -41,6 +41,7 @@ import { dbPath } from './storage-open';
 import { writeSnapshotFile } from '../snapshot/snapshot-file';
 import { ClusterChanges } from './cluster-changes';
 import type { MembersAnswer } from './join';
+import { LeaderRequirement } from '../api/require-leader';
 import { promoteOnLeader } from '../api/forward-promote';
 
 /**
@@ -63,6 +64,7 @@ export class Member {
   private publishTimer: NodeJS.Timeout | undefined;
   private watchHub: WatchHub | undefined;
   private leaseServer: LeaseServer | undefined;
+  private leaderRequirement: LeaderRequirement | undefined;
   private stopped = false;
   private removed = false;
   /** Whether this start's publish entry is applied (clients are served from then on). */
@@ -189,6 +191,8 @@ export class Member {
     // member served in an earlier life. That is when etcd's ReadyNotify fires.
     const ready = this.publish(server, memberId);
     const isLearner = (): boolean => membership.get(memberId)?.isLearner ?? false;
+    this.leaderRequirement = new LeaderRequirement(() => driver.leader !== NONE, cfg.electionMs);
+    this.leaderRequirement.start();
     const kv = kvHandlers(server, { maxTxnOps: cfg.maxTxnOps, isLearner });
     this.clientServer = new ClientServer({
       listenUrls: cfg.listenClientUrls,
@@ -234,6 +238,7 @@ export class Member {
         }),
       },
       isLearner,
+      leaderRequirement: this.leaderRequirement,
       isServing: () => this.ready && !this.stopped,
       ready,
       logger: log,
@@ -315,6 +320,7 @@ export class Member {
     if (this.stopped) return;
     this.stopped = true;
     if (this.publishTimer) clearTimeout(this.publishTimer);
+    this.leaderRequirement?.stop();
     await this.clientServer?.stop(1000);
     this.watchHub?.stop();
     this.leaseServer?.stop();
