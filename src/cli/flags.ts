@@ -47,7 +47,16 @@ export function envName(flag: string): string {
 }
 
 export function usage(): string {
-  const lines = ['Usage:', '', '  etcd-ts [flags]', '', 'Start an etcd-ts member (etcd v3 API over Raft).', '', 'Flags:'];
+  const lines = [
+    'Usage:',
+    '',
+    '  etcd-ts [flags]',
+    '  etcd-ts snapshot restore <filename> [--name <name>] [--data-dir <dir>] [--skip-hash-check]',
+    '',
+    'Start an etcd-ts member (etcd v3 API over Raft), or make a data dir from a snapshot saved with etcdctl.',
+    '',
+    'Flags:',
+  ];
   for (const f of FLAGS) {
     lines.push(`  --${f.name} '${f.default}'`, `      ${f.help} (env ${envName(f.name)})`);
   }

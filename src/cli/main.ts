@@ -8,6 +8,7 @@ import { createLogger } from '../log';
 import { Member } from '../server/member';
 import { tuneGc } from './gc-tuning';
 import { ETCD_API_VERSION, VERSION } from '../version';
+import { snapshotCommand } from './snapshot-restore';
 
 export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): MemberConfig | 'help' | 'version' {
   const parsed = parseArgs(argv, env);
@@ -16,6 +17,10 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Mem
 }
 
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<void> {
+  if (argv[0] === 'snapshot') {
+    process.exitCode = await snapshotCommand(argv.slice(1));
+    return;
+  }
   let config: MemberConfig | 'help' | 'version';
   try {
     config = loadConfig(argv, env);

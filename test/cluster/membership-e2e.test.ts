@@ -39,6 +39,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 beforeAll(async () => {
   if (!requireTool('etcdctl')) return;
   cluster = await startEtsCluster(3);
+  // As etcd, membership changes are refused ("unhealthy cluster") until every
+  // peer has been connected for 5 s.
+  await sleep(5500);
 });
 
 afterAll(async () => {

@@ -4,7 +4,7 @@
 // while calls and streams without the metadata are left alone.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as grpc from '@grpc/grpc-js';
-import { call, kvClient, RunningCluster, startEtsCluster } from '../support/cluster';
+import { kvClient, RunningCluster, startEtsCluster } from '../support/cluster';
 
 let cluster: RunningCluster;
 
