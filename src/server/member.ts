@@ -34,11 +34,8 @@ import type { LogPreallocator } from '../storage/log-prealloc';
 import { WaitRegistry } from './wait';
 import { AlarmStore } from './alarms';
 import { BackendQuota, MAX_QUOTA_BYTES, quotaBytes } from './quota';
-import { moveLeader } from './move-leader';
-import { defragment } from '../storage/defragment';
-import { diskUsage } from '../storage/disk-usage';
 import { dbPath } from './storage-open';
-import { writeSnapshotFile } from '../snapshot/snapshot-file';
+import { maintenanceView } from './maintenance-view';
 import { ClusterChanges } from './cluster-changes';
 import type { MembersAnswer } from './join';
 import { LeaderRequirement } from '../api/require-leader';
@@ -164,7 +161,7 @@ export class Member {
       },
     });
     const quota = quotaBytes(cfg.quotaBackendBytes);
-    if (quota > MAX_QUOTA_BYTES) log.warn({ quotaBytes: quota, maxQuotaBytes: MAX_QUOTA_BYTES }, 'quota exceeds the maximum value');
+    if (quota !== Infinity && quota > MAX_QUOTA_BYTES) log.warn({ quotaBytes: quota, maxQuotaBytes: MAX_QUOTA_BYTES }, 'quota exceeds the maximum value');
     const server = new EtcdServer(memberId, clusterId, store, driver, reads, waits, {
       maxRequestBytes: cfg.maxRequestBytes,
       requestTimeoutMs,
@@ -203,39 +200,12 @@ export class Member {
         Lease: leaseService(leaseServer, () => server.header()),
         Watch: watchService({ hub, header: () => server.header(), maxResponseBytes: cfg.maxRequestBytes + GRPC_OVERHEAD_BYTES }),
         Cluster: clusterService({ header: () => server.header(), members: () => membership.list(), changes: this.clusterChanges(server, driver, membership, requestTimeoutMs) }),
-        Maintenance: maintenanceService({
-          header: () => server.header(),
-          leader: () => driver.leader,
-          committedIndex: () => driver.committed,
-          appliedIndex: () => driver.appliedIndex,
-          dbSize: () => diskUsage(dbPath(cfg.dataDir)),
-          dbSizeInUse: () => store.dbSize(),
-          isLearner,
-          errors: () => (driver.leader === NONE ? [Errors.NoLeader.message] : []),
-          hashKV: (rev) => store.hashKV(rev),
-          alarms: () => alarms.list(),
-          alarm: (action, id, alarm) => server.alarm(action, id, alarm),
-          defragment: () => this.defragment(log),
-          snapshot: () => {
-            // Captured in one go: records, leases and alarms as of the same applied index.
-            const { records, compactRev, consistentIndex } = store.versions();
-            const leases = lessor.ids().map((id) => ({ id, ttl: lessor.get(id)!.ttl }));
-            return writeSnapshotFile({ records, compactRev, consistentIndex, leases, alarms: alarms.list() });
-          },
-          moveLeader: (target, deadline) =>
-            moveLeader(
-              {
-                selfId: memberId,
-                leader: () => driver.leader,
-                withNode: (fn) => driver.withNode(fn),
-                membership,
-                pollMs: cfg.heartbeatMs,
-                timeoutMs: requestTimeoutMs,
-              },
-              target,
-              deadline,
-            ),
-        }),
+        Maintenance: maintenanceService(
+          maintenanceView({
+            server, driver, store, lessor, alarms, membership, isLearner, db: state.db, dbDir: dbPath(cfg.dataDir),
+            heartbeatMs: cfg.heartbeatMs, requestTimeoutMs, logger: log,
+          }),
+        ),
       },
       isLearner,
       leaderRequirement: this.leaderRequirement,
@@ -269,15 +239,6 @@ export class Member {
       };
       attempt();
     });
-  }
-
-  /** Defragments the store's database, logging start and end as etcd does. */
-  private async defragment(log: Logger): Promise<void> {
-    if (!this.db || this.stopped) throw Errors.Stopped;
-    log.info('starting defragment');
-    const before = await diskUsage(dbPath(this.config.dataDir));
-    await defragment(this.db);
-    log.info({ sizeBefore: before, sizeAfter: await diskUsage(dbPath(this.config.dataDir)) }, 'finished defragment');
   }
 
   private clusterChanges(server: EtcdServer, driver: RaftDriver, membership: Membership, timeoutMs: number): ClusterChanges {
