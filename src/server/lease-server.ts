@@ -81,7 +81,7 @@ export class LeaseServer {
   }
 
   async grant(requestedId: bigint, ttl: number): Promise<{ id: bigint; ttl: number; revision: number }> {
-    await this.server.checkQuota(LEASE_GRANT_COST);
+    if (!this.server.fits(LEASE_GRANT_COST)) await this.server.refuseForSpace();
     if (ttl > MAX_LEASE_TTL) throw Errors.LeaseTTLTooLarge;
     const id = requestedId !== 0n ? requestedId : randomLeaseId();
     // Raised here, not at apply, so every member applies the same TTL whatever its own flags.
