@@ -1,4 +1,4 @@
-// `npm run chaos -- --duration 1800 --seed 7 --members 5 --out dir`: one chaos run
+// `npm run chaos -- --duration 1800 --seed 7 --members 5 --out dir [--replace]`: one chaos run
 // against a real cluster, progress every few seconds, report at the end. Exits 1
 // on a violation, an undecided check, a lost write or a cluster that did not
 // converge; 2 on bad flags or a harness error; 130 on Ctrl-C.
@@ -7,8 +7,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { runChaos } from './run';
+import { OPT_IN_FAULT_KINDS } from './nemesis';
 
-const USAGE = 'usage: npm run chaos -- [--duration seconds=60] [--seed n=random] [--members 3|5] [--out dir] [--snapshot-count n] [--serializable-reads]';
+const USAGE = 'usage: npm run chaos -- [--duration seconds=60] [--seed n=random] [--members 3|5] [--out dir] [--snapshot-count n] [--serializable-reads] [--replace]';
 
 async function main(): Promise<number> {
   let values;
@@ -21,6 +22,8 @@ async function main(): Promise<number> {
         out: { type: 'string' },
         'snapshot-count': { type: 'string' },
         'serializable-reads': { type: 'boolean', default: false },
+        // Also remove members through the Cluster API and add them back from empty data dirs.
+        replace: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
     }));
@@ -42,7 +45,16 @@ async function main(): Promise<number> {
   const outDir = path.resolve(values.out ?? path.join(os.tmpdir(), `etcd-ts-chaos-${new Date().toISOString().replace(/[:.]/g, '-')}-seed${seed}`));
   // A small snapshot count makes lagging members catch up by snapshot, as Jepsen's etcd tests do.
   const extraArgs = values['snapshot-count'] === undefined ? [] : ['--snapshot-count', values['snapshot-count']];
-  const result = await runChaos({ durationMs: duration * 1000, seed, members, outDir, extraArgs, serializableReads: values['serializable-reads'], progressEveryMs: duration > 300 ? 10_000 : 5000 });
+  const result = await runChaos({
+    durationMs: duration * 1000,
+    seed,
+    members,
+    outDir,
+    extraArgs,
+    serializableReads: values['serializable-reads'],
+    progressEveryMs: duration > 300 ? 10_000 : 5000,
+    ...(values.replace ? { schedule: { extraKinds: OPT_IN_FAULT_KINDS } } : {}),
+  });
   return result.passed ? 0 : 1;
 }
 

@@ -55,6 +55,8 @@ interface Member {
   admin: Etcd3;
   /** A raw Maintenance client: the etcd3 package's proto lacks HashKV. */
   maint: grpc.Client;
+  /** Being removed from the cluster by the nemesis: its own exit is expected. */
+  leaving: boolean;
 }
 
 /**
@@ -90,11 +92,18 @@ function installExitHook(): void {
   });
 }
 
-function maintenanceClient(target: string): grpc.Client {
+function serviceClient(service: string, target: string): grpc.Client {
   const pkg = loadEtcdProto()['etcdserverpb'] as grpc.GrpcObject;
-  const Ctor = pkg['Maintenance'] as grpc.ServiceClientConstructor;
+  const Ctor = pkg[service] as grpc.ServiceClientConstructor;
   return new Ctor(target, grpc.credentials.createInsecure());
 }
+
+function maintenanceClient(target: string): grpc.Client {
+  return serviceClient('Maintenance', target);
+}
+
+/** Cluster-service errors worth retrying: etcd's health interval, elections, timeouts. */
+const TRANSIENT = /unhealthy cluster|no leader|timed out|leader changed|not enough started|stopped|Deadline|connect|No connection/i;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -180,6 +189,7 @@ export class ChaosCluster implements ClusterControl {
         id: null,
         admin: makeClient([endpoint], 1000),
         maint: maintenanceClient(`127.0.0.1:${m.clientPort}`),
+        leaving: false,
       };
     });
     const cluster = new ChaosCluster(dir, ms, mesh, opts.log ?? (() => {}));
@@ -219,6 +229,10 @@ export class ChaosCluster implements ClusterControl {
       proc.once('exit', (code, signal) => {
         live.delete(proc);
         if (m.proc !== proc || this.stopped) return; // killed by the nemesis or by stop()
+        if (m.leaving) {
+          m.proc = null; // removed from the cluster: members stop by themselves then
+          return;
+        }
         m.proc = null;
         this.unexpectedExits.push({ member: m.name, at: new Date().toISOString(), code, signal });
         this.log(`harness: ${m.name} exited unexpectedly (code ${code}, signal ${signal}); starting it again`);
@@ -322,6 +336,77 @@ export class ChaosCluster implements ClusterControl {
     this.log(`nemesis: SIGCONT ${name}`);
     m.proc.kill('SIGCONT');
     m.paused = false;
+  }
+
+  /**
+   * A Cluster-service call through some running member other than `except`,
+   * retried on transient refusals for up to a minute. `done` may accept an
+   * error as success (a retry of a call whose first attempt took effect).
+   */
+  private async clusterCall<T>(except: string, method: string, req: object, done: (details: string) => boolean = () => false): Promise<T | undefined> {
+    const deadline = Date.now() + 60_000;
+    for (let attempt = 0; attempt < 1000; attempt++) {
+      const via = this.ms.filter((x) => x.name !== except && x.proc !== null && !x.paused);
+      const m = via[attempt % Math.max(1, via.length)];
+      let err: grpc.ServiceError | undefined;
+      if (m) {
+        const c = serviceClient('Cluster', `127.0.0.1:${m.clientPort}`);
+        try {
+          return await new Promise<T>((resolve, reject) =>
+            (c as unknown as Record<string, (r: object, md: grpc.Metadata, o: grpc.CallOptions, cb: (e: grpc.ServiceError | null, v: T) => void) => void>)[method]!.call(
+              c, req, new grpc.Metadata(), { deadline: Date.now() + 10_000 }, (e, v) => (e ? reject(e) : resolve(v)),
+            ),
+          );
+        } catch (e) {
+          err = e as grpc.ServiceError;
+          if (done(err.details ?? '')) return undefined;
+          if (!TRANSIENT.test(err.details ?? '') && err.code !== grpc.status.UNAVAILABLE && err.code !== grpc.status.DEADLINE_EXCEEDED) throw err;
+        } finally {
+          c.close();
+        }
+      }
+      if (Date.now() > deadline) throw new Error(`${method} did not succeed within 60 s: ${err?.details ?? 'no member to ask'}`);
+      await sleep(250);
+    }
+    throw new Error(`${method}: too many attempts`);
+  }
+
+  async removeMember(name: string): Promise<void> {
+    const m = this.member(name);
+    this.log(`nemesis: remove ${name} (member ${m.id})`);
+    m.leaving = true;
+    // A retry after an attempt that did remove it is told "member not found".
+    await this.clusterCall(name, 'MemberRemove', { ID: m.id }, (d) => d.includes('member not found'));
+    const p = m.proc;
+    if (p !== null) {
+      const exited = new Promise<void>((r) => (p.exitCode !== null || p.signalCode !== null ? r() : p.once('exit', () => r())));
+      // It stops by itself once it learns of its removal; a member that cannot learn it (cut off) is killed.
+      if (await Promise.race([exited.then(() => true), sleep(10_000).then(() => false)])) this.log(`nemesis: ${name} exited by itself`);
+      else {
+        this.log(`nemesis: ${name} did not exit within 10 s; SIGKILL`);
+        m.proc = null;
+        p.kill('SIGKILL');
+        await exited;
+      }
+    }
+    m.proc = null;
+    const dataDir = m.args[m.args.indexOf('--data-dir') + 1]!;
+    fs.rmSync(path.resolve(this.dir, dataDir), { recursive: true, force: true });
+  }
+
+  async addBackMember(name: string): Promise<void> {
+    const m = this.member(name);
+    const peer = `http://127.0.0.1:${m.peerPort}`;
+    this.log(`nemesis: add back ${name}`);
+    // A retry after an attempt that did add it is told its URL is in use.
+    await this.clusterCall(name, 'MemberAdd', { peerURLs: [peer] }, (d) => d.includes('Peer URLs already exists'));
+    const state = m.args.indexOf('--initial-cluster-state');
+    m.args[state + 1] = 'existing';
+    m.leaving = false;
+    m.id = null;
+    this.spawn(m);
+    await waitForPort(m.clientPort, 20_000);
+    await this.learnIds(30_000);
   }
 
   /** Store revision of one member (from a Status header), or null if it does not answer. */

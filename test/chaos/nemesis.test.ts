@@ -80,6 +80,14 @@ class FakeCluster implements ClusterControl {
     this.paused.delete(n);
     this.log.push(`resume ${n}`);
   }
+  async removeMember(n: string) {
+    this.killed.add(n);
+    this.log.push(`remove ${n}`);
+  }
+  async addBackMember(n: string) {
+    this.killed.delete(n);
+    this.log.push(`add back ${n}`);
+  }
   mesh = {
     isolate: (m: string, mode?: LinkMode) => void this.log.push(`isolate ${m} ${mode?.mode}`),
     partition: (groups: ReadonlyArray<readonly string[]>) => void this.log.push(`partition ${groups.map((g) => g.join('+')).join(' | ')}`),

@@ -6,9 +6,18 @@
 import type { LinkMode } from './proxy';
 import { mulberry32, randInt, shuffle, type Rng } from './rng';
 
-export type FaultKind = 'kill-leader' | 'kill-follower' | 'pause' | 'isolate-leader' | 'partition' | 'latency' | 'kill-all';
+export type FaultKind = 'kill-leader' | 'kill-follower' | 'pause' | 'isolate-leader' | 'partition' | 'latency' | 'kill-all' | 'replace-member';
 
 export const ALL_FAULT_KINDS: readonly FaultKind[] = ['kill-leader', 'kill-follower', 'pause', 'isolate-leader', 'partition', 'latency', 'kill-all'];
+
+/**
+ * Faults a run takes only when asked (`npm run chaos -- --replace`):
+ * 'replace-member' removes a member through the Cluster API, wipes its data dir,
+ * and at the fault's end adds it back as a new member that joins from nothing.
+ * Left out of the default schedule because etcd's checks make each step wait
+ * until every peer has been connected for 5 s, which a short run cannot spare.
+ */
+export const OPT_IN_FAULT_KINDS: readonly FaultKind[] = ['replace-member'];
 
 /** Who a fault hits, resolved at start time; `pick` chooses among the candidates (modulo their count). */
 export type Target = { role: 'leader' } | { role: 'follower'; pick: number } | { role: 'any'; pick: number } | { role: 'all' };
@@ -41,13 +50,15 @@ export interface ScheduleOptions {
   quietEndMs?: number;
   faultMs?: [number, number];
   gapMs?: [number, number];
+  /** Opt-in kinds to add to the default ones (OPT_IN_FAULT_KINDS). */
+  extraKinds?: readonly FaultKind[];
 }
 
 /** Faults that make sense for a cluster of n members. */
-export function faultKindsFor(n: number): FaultKind[] {
-  return ALL_FAULT_KINDS.filter((k) => {
+export function faultKindsFor(n: number, extra: readonly FaultKind[] = []): FaultKind[] {
+  return [...ALL_FAULT_KINDS, ...extra].filter((k) => {
     if (k === 'kill-follower' || k === 'isolate-leader' || k === 'latency') return n >= 2;
-    if (k === 'partition') return n >= 3;
+    if (k === 'partition' || k === 'replace-member') return n >= 3;
     return true;
   });
 }
@@ -60,7 +71,7 @@ export function faultKindsFor(n: number): FaultKind[] {
  */
 export function makeSchedule(seed: number, durationMs: number, members: readonly string[], opts: ScheduleOptions = {}): FaultEvent[] {
   const rng = mulberry32(seed);
-  const kinds = faultKindsFor(members.length);
+  const kinds = faultKindsFor(members.length, opts.extraKinds);
   const quietStart = opts.quietStartMs ?? 1000;
   const end = durationMs - (opts.quietEndMs ?? 2000);
   let [minF, maxF] = opts.faultMs ?? [1000, 4000];
@@ -125,6 +136,9 @@ function makeFault(rng: Rng, id: number, kind: FaultKind, start: number, stop: n
       break;
     case 'kill-all':
       break;
+    case 'replace-member':
+      f.target = pickAny();
+      break;
   }
   return f;
 }
@@ -149,6 +163,10 @@ export interface ClusterControl {
   /** SIGSTOP / SIGCONT. */
   pause(name: string): Promise<void>;
   resume(name: string): Promise<void>;
+  /** Removes the member through the Cluster API (it then exits) and wipes its data dir. */
+  removeMember(name: string): Promise<void>;
+  /** Adds a removed member back (a new id, same URLs) and starts it with --initial-cluster-state existing. */
+  addBackMember(name: string): Promise<void>;
   mesh: MeshControl;
 }
 
@@ -221,6 +239,9 @@ export async function startFault(fault: Fault, control: ClusterControl, now: () 
       control.mesh.partition([minority, all.filter((m) => !minority.includes(m))], linkMode(fault));
       break;
     }
+    case 'replace-member':
+      await control.removeMember(target);
+      break;
     case 'latency': {
       const all = [...control.members()];
       const ms = fault.latencyMs ?? 100;
@@ -244,6 +265,9 @@ export async function stopFault(injected: InjectedFault, control: ClusterControl
       break;
     case 'pause':
       await control.resume(injected.members[0]!);
+      break;
+    case 'replace-member':
+      await control.addBackMember(injected.members[0]!);
       break;
     case 'isolate-leader':
     case 'partition':

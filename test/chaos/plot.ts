@@ -15,6 +15,7 @@ export const FAULT_COLOURS: Record<FaultKind, string> = {
   partition: '#37b24d',
   latency: '#e67700',
   'kill-all': '#495057',
+  'replace-member': '#5c940d',
 };
 
 export interface PlotOptions {
