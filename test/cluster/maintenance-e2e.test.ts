@@ -2,10 +2,9 @@
 // move-leader, defrag, alarm list / disarm, and the backend quota that raises
 // the NOSPACE alarm by itself (and keeps it across a restart).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
 import * as grpc from '@grpc/grpc-js';
-import { call, kvClient, leaderIndex, RunningCluster, startEtsCluster, waitHealthy } from '../support/cluster';
-import { requireTool } from '../support/tools';
+import { call, kvClient, leaderIndex, RunningCluster, startEtsCluster, waitHealthy, rejection } from '../support/cluster';
+import { requireTool, runEtcdctl } from '../support/tools';
 
 interface Header { member_id: string }
 interface Status { header: Header; leader: string; dbSize: string; dbSizeInUse: string; errors: string[] }
@@ -15,23 +14,7 @@ const status = (ep: string) => call<Status>(kvClient(ep, 'Maintenance'), 'Status
 const alarm = (ep: string, action: string, memberID: string, kind: string) =>
   call<{ alarms: Array<{ memberID: string; alarm: string }> }>(kvClient(ep, 'Maintenance'), 'Alarm', { action, memberID, alarm: kind });
 
-function etcdctl(endpoints: string[], args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(requireTool('etcdctl')!, [`--endpoints=${endpoints.join(',')}`, ...args], { env: { ETCDCTL_API: '3' }, timeout: 30_000 }, (err, stdout, stderr) =>
-      resolve({ code: err ? 1 : 0, stdout, stderr }),
-    );
-  });
-}
-
-async function rejection(p: Promise<unknown>): Promise<{ code?: number; details?: string }> {
-  try {
-    await p;
-  } catch (e) {
-    const { code, details } = e as grpc.ServiceError;
-    return { code, details };
-  }
-  return {};
-}
+const etcdctl = (endpoints: string[], args: string[]) => runEtcdctl(args, { endpoints, timeoutMs: 30_000 });
 
 describe('a 3-member cluster', () => {
   let cluster: RunningCluster;

@@ -5,33 +5,27 @@
 // old leader, restart the joined member, then `member remove` (the removed
 // member exits by itself). Bad requests get etcd's errors and change nothing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { call, kvClient, leaderIndex, RunningCluster, startEtsCluster, waitHealthy } from '../support/cluster';
+import { call, kvClient, leaderIndex, RunningCluster, startEtsCluster, waitHealthy, rejection } from '../support/cluster';
 import { freePorts } from '../support/ports';
 import { spawnMember, type Spawned } from '../support/process';
-import { requireTool } from '../support/tools';
+import { requireTool, runEtcdctl } from '../support/tools';
 
 let cluster: RunningCluster | undefined;
 let joiner: Spawned | undefined;
 
-function etcdctl(endpoints: string[], args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(requireTool('etcdctl')!, [`--endpoints=${endpoints.join(',')}`, ...args], { env: { ETCDCTL_API: '3' }, timeout: 30_000 }, (err, stdout, stderr) =>
-      resolve({ code: err ? 1 : 0, stdout, stderr }),
-    );
-  });
-}
+const etcdctl = (endpoints: string[], args: string[]) => runEtcdctl(args, { endpoints, timeoutMs: 30_000 });
 
-async function rejection(p: Promise<unknown>): Promise<{ code?: number; details?: string }> {
-  try {
-    await p;
-  } catch (e) {
-    const { code, details } = e as grpc.ServiceError;
-    return { code, details };
+/** Runs an etcdctl command again (up to 10 s) while it fails with the one refusal expected for a while. */
+async function etcdctlUntil(endpoints: string[], args: string[], transient: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  let r = await etcdctl(endpoints, args);
+  for (let i = 0; i < 40 && r.code !== 0; i++) {
+    expect(r.stderr).toContain(transient);
+    await sleep(250);
+    r = await etcdctl(endpoints, args);
   }
-  return {};
+  return r;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -103,12 +97,7 @@ describe('etcdctl member add / promote / remove', () => {
     expect((await call<{ isLearner: boolean }>(kvClient(m4, 'Maintenance'), 'Status', {})).isLearner).toBe(true);
 
     // Promotion, asked of any member (followers pass it to the leader).
-    let promoted = await etcdctl(eps, ['member', 'promote', id]);
-    for (let i = 0; i < 50 && promoted.code !== 0; i++) {
-      expect(promoted.stderr).toContain('can only promote a learner member which is in sync with leader');
-      await sleep(200);
-      promoted = await etcdctl(eps, ['member', 'promote', id]);
-    }
+    const promoted = await etcdctlUntil(eps, ['member', 'promote', id], 'can only promote a learner member which is in sync with leader');
     expect(promoted.stdout.trim()).toMatch(new RegExp(`^Member ${id} promoted in cluster [0-9a-f]+$`));
     const list = (await etcdctl(eps, ['member', 'list'])).stdout.trim().split('\n');
     expect(list).toHaveLength(4);
@@ -133,12 +122,7 @@ describe('etcdctl member add / promote / remove', () => {
     // Removed, it stops by itself; the others carry on. Until every restarted
     // member has been connected for etcd's health interval (5 s), a removal
     // that needs them for a quorum is refused as etcd refuses it.
-    let removed = await etcdctl(eps, ['member', 'remove', id]);
-    for (let i = 0; i < 40 && removed.code !== 0; i++) {
-      expect(removed.stderr).toContain('etcdserver: unhealthy cluster');
-      await sleep(250);
-      removed = await etcdctl(eps, ['member', 'remove', id]);
-    }
+    const removed = await etcdctlUntil(eps, ['member', 'remove', id], 'etcdserver: unhealthy cluster');
     expect(removed.stdout.trim()).toMatch(new RegExp(`^Member ${id} removed from cluster [0-9a-f]+$`));
     const exit = await Promise.race([joiner.exited, sleep(15_000).then(() => 'still running')]);
     expect(exit).toEqual({ code: 0, signal: null });

@@ -13,7 +13,7 @@ import * as grpc from '@grpc/grpc-js';
 import { call, kvClient, RunningCluster, startEtsCluster, startRealEtcd, waitHealthy } from '../support/cluster';
 import { BIN, spawnMember, type Spawned } from '../support/process';
 import { freePorts } from '../support/ports';
-import { requireTool } from '../support/tools';
+import { requireTool, runEtcdctl } from '../support/tools';
 
 const b = (s: string): Buffer => Buffer.from(s);
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'snapshot-e2e-'));
@@ -22,13 +22,7 @@ let restored: ChildProcess | undefined;
 let realEtcd: RunningCluster | undefined;
 let restoredEts: Spawned | undefined;
 
-function etcdctl(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(requireTool('etcdctl')!, args, { env: { ETCDCTL_API: '3' }, timeout: 60_000, cwd: dir }, (err, stdout, stderr) =>
-      resolve({ code: err ? 1 : 0, stdout, stderr }),
-    );
-  });
-}
+const etcdctl = (args: string[]) => runEtcdctl(args, { cwd: dir });
 
 /** An answer (or error) with the top-level header reduced to its revision: ids differ between clusters. */
 async function read(c: grpc.Client, method: string, req: object): Promise<unknown> {

@@ -163,3 +163,14 @@ export async function leaderIndex(cluster: RunningCluster): Promise<number> {
   }
   throw new Error('no leader found');
 }
+
+/** The gRPC status a call failed with, or {} if it succeeded. */
+export async function rejection(p: Promise<unknown>): Promise<{ code?: number; details?: string }> {
+  try {
+    await p;
+  } catch (e) {
+    const { code, details } = e as grpc.ServiceError;
+    return { code, details };
+  }
+  return {};
+}

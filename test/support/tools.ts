@@ -1,7 +1,7 @@
 // External programs some tests need (Debian's etcd, etcdctl, docker-compose). In CI they are
 // installed by .ci/run and a missing one fails the run; elsewhere the test is
 // skipped with a loud note saying how to install it.
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 
 const INSTALL_HINT = 'apt-get update && apt-get install -y etcd-server etcd-client docker-compose';
 
@@ -23,4 +23,20 @@ export function requireTool(name: Tool): string | undefined {
   if (process.env['CI']) throw new Error(msg.replace('are SKIPPED', 'cannot run in CI'));
   process.stderr.write(`\n${msg}\n\n`);
   return undefined;
+}
+
+export interface CommandResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Debian's etcdctl (API v3) with these arguments; `endpoints` become --endpoints when given. */
+export function runEtcdctl(args: string[], opts: { endpoints?: string[]; cwd?: string; timeoutMs?: number } = {}): Promise<CommandResult> {
+  const all = opts.endpoints ? [`--endpoints=${opts.endpoints.join(',')}`, ...args] : args;
+  return new Promise((resolve) => {
+    execFile(requireTool('etcdctl')!, all, { env: { ETCDCTL_API: '3' }, timeout: opts.timeoutMs ?? 60_000, ...(opts.cwd ? { cwd: opts.cwd } : {}) }, (err, stdout, stderr) =>
+      resolve({ code: err ? 1 : 0, stdout, stderr }),
+    );
+  });
 }
