@@ -4,14 +4,7 @@
 // inline buckets (small buckets bbolt stores inside their parent's leaf).
 // The layout is the one bbolt-writer.ts writes; see there.
 import * as fs from 'node:fs';
-
-const HEADER = 16;
-const ELEMENT = 16;
-const BRANCH_FLAG = 0x01;
-const LEAF_FLAG = 0x02;
-const META_FLAG = 0x04;
-const BUCKET_LEAF_FLAG = 0x01;
-const MAGIC = 0xed0cdaed;
+import { BOLT_MAGIC, BOLT_VERSION, BRANCH_FLAG, BUCKET_LEAF_FLAG, ELEMENT, LEAF_FLAG, META_FLAG, PAGE_HEADER as HEADER, fnv1a64 } from './bbolt-format';
 
 export class BoltFormatError extends Error {}
 
@@ -20,12 +13,6 @@ interface Page {
   buf: Buffer;
   flags: number;
   count: number;
-}
-
-function fnv1a64(b: Buffer): bigint {
-  let h = 0xcbf29ce484222325n;
-  for (const byte of b) h = BigInt.asUintN(64, (h ^ BigInt(byte)) * 0x100000001b3n);
-  return h;
 }
 
 export class BoltReader {
@@ -61,7 +48,7 @@ export class BoltReader {
   private meta(page: Buffer): { pageSize: number; root: bigint; pageCount: bigint; txid: bigint } | undefined {
     if ((page.readUInt16LE(8) & META_FLAG) === 0) return undefined;
     const m = page.subarray(HEADER, HEADER + 64);
-    if (m.readUInt32LE(0) !== MAGIC || m.readUInt32LE(4) !== 2) return undefined;
+    if (m.readUInt32LE(0) !== BOLT_MAGIC || m.readUInt32LE(4) !== BOLT_VERSION) return undefined;
     if (m.readBigUInt64LE(56) !== fnv1a64(m.subarray(0, 56))) return undefined;
     return { pageSize: m.readUInt32LE(8), root: m.readBigUInt64LE(16), pageCount: m.readBigUInt64LE(40), txid: m.readBigUInt64LE(48) };
   }

@@ -18,17 +18,10 @@
 // the leaf element flag 1. A page whose content is larger than the page size
 // runs on into `overflow` following pages.
 import type { FileHandle } from 'node:fs/promises';
+import { BOLT_MAGIC, BOLT_VERSION, BRANCH_FLAG, BUCKET_LEAF_FLAG, ELEMENT, FREELIST_FLAG, LEAF_FLAG, META_FLAG, PAGE_HEADER, fnv1a64 } from './bbolt-format';
 
 export const BOLT_PAGE_SIZE = 4096;
-const MAGIC = 0xed0cdaed;
-const VERSION = 2;
-const HEADER = 16;
-const ELEMENT = 16;
-const BRANCH_FLAG = 0x01;
-const LEAF_FLAG = 0x02;
-const META_FLAG = 0x04;
-const FREELIST_FLAG = 0x10;
-const BUCKET_LEAF_FLAG = 0x01;
+const HEADER = PAGE_HEADER;
 
 export interface BoltBucket {
   name: Buffer;
@@ -149,19 +142,12 @@ async function* asElements(entries: BoltBucket['entries']): AsyncGenerator<Eleme
   for await (const [key, value] of entries) yield { flags: 0, key, value };
 }
 
-/** bbolt's meta checksum: 64-bit FNV-1a over the meta's bytes before the checksum. */
-function fnv1a64(b: Buffer): bigint {
-  let h = 0xcbf29ce484222325n;
-  for (const byte of b) h = BigInt.asUintN(64, (h ^ BigInt(byte)) * 0x100000001b3n);
-  return h;
-}
-
 function metaPage(id: bigint, root: bigint, pageCount: bigint, txid: bigint): Buffer {
   const page = Buffer.alloc(BOLT_PAGE_SIZE);
   writePageHeader(page, id, META_FLAG, 0, 0);
   const m = page.subarray(HEADER, HEADER + 64);
-  m.writeUInt32LE(MAGIC, 0);
-  m.writeUInt32LE(VERSION, 4);
+  m.writeUInt32LE(BOLT_MAGIC, 0);
+  m.writeUInt32LE(BOLT_VERSION, 4);
   m.writeUInt32LE(BOLT_PAGE_SIZE, 8);
   m.writeUInt32LE(0, 12);
   m.writeBigUInt64LE(root, 16); // root bucket: root page
