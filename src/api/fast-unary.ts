@@ -21,7 +21,8 @@ import { OneWriteAnswer, type ResponseOptions } from './one-write-answer';
 /** A unary method served here: decode, run, encode (serialize as passBuffersThrough makes it). */
 export interface FastMethod {
   deserialize(bytes: Buffer): unknown;
-  handle(req: unknown): Promise<unknown>;
+  /** `token`: the call's auth token metadata, if any. */
+  handle(req: unknown, token?: string): Promise<unknown>;
   serialize(res: unknown): Buffer;
 }
 
@@ -149,7 +150,8 @@ export class FastUnary {
       }
       let p: Promise<unknown>;
       try {
-        p = m.handle(req.value);
+        const token = headers['token'];
+        p = m.handle(req.value, typeof token === 'string' ? token : undefined);
       } catch (err) {
         const s = statusOf(err);
         if (finish()) sendStatus(stream, s.code, s.details);

@@ -12,11 +12,12 @@ import { loadEtcdProto } from './proto';
 
 type PromoteCall = (r: object, md: grpc.Metadata, o: grpc.CallOptions, cb: (e: grpc.ServiceError | null, v: { members: PbMember[] }) => void) => void;
 
-export function promoteOnLeader(target: string, id: NodeId, timeoutMs: number): Promise<MemberInfo[]> {
+export function promoteOnLeader(target: string, id: NodeId, timeoutMs: number, token?: string): Promise<MemberInfo[]> {
   const pkg = loadEtcdProto()['etcdserverpb'] as grpc.GrpcObject;
   const client = new (pkg['Cluster'] as grpc.ServiceClientConstructor)(target, grpc.credentials.createInsecure());
   const md = new grpc.Metadata();
   md.set(FORWARDED_MD, '1');
+  if (token !== undefined) md.set('token', token);
   const promote = (client as unknown as Record<string, PromoteCall>)['MemberPromote']!;
   return new Promise<MemberInfo[]>((resolve, reject) => {
     promote.call(client, { ID: idToDecimal(id) }, md, { deadline: Date.now() + timeoutMs }, (e, v) => {

@@ -23,7 +23,7 @@ export interface ClientServerOptions {
   maxRequestBytes: number;
   handlers: Handlers;
   /** Unary methods also served on the fast path (fast-unary.ts), as plain functions of the request. */
-  fast?: Partial<Record<ServiceName, Record<string, (req: never) => Promise<unknown>>>>;
+  fast?: Partial<Record<ServiceName, Record<string, (req: never, token?: string) => Promise<unknown>>>>;
   /** Honours clients' "hasleader" metadata (require-leader.ts). */
   leaderRequirement?: LeaderRequirement;
   /** Whether this member is a learner (it then serves little; see learner-guard.ts). */
@@ -115,7 +115,7 @@ export class ClientServer {
         const slow = d.requestDeserialize;
         const quick = FAST_DECODERS[d.path];
         const deserialize = quick ? (b: Buffer) => quick(b) ?? slow(b) : slow;
-        this.fast.add(d.path, { deserialize, handle: fn as (req: unknown) => Promise<unknown>, serialize: d.responseSerialize });
+        this.fast.add(d.path, { deserialize, handle: fn as (req: unknown, token?: string) => Promise<unknown>, serialize: d.responseSerialize });
       }
     }
     this.server.addService(healthServiceDefinition(), {

@@ -8,19 +8,31 @@ import type { LeaseServer } from '../server/lease-server';
 import { FORWARDED_MD } from './leader-client';
 import { toHeader } from './header';
 import { statusOf, unary } from './unary';
+import type { AuthGate } from '../auth/auth-gate';
+import { tokenOf } from './kv';
 
 type Id = { ID?: string | number };
 const big = (s: string | number | undefined | null): bigint => (s === undefined || s === null || s === '' ? 0n : BigInt(s));
 
-export function leaseService(leases: LeaseServer, header: () => HeaderValues): grpc.UntypedServiceImplementation {
+/**
+ * `auth`: who calls, from the call's token (an unknown token fails the call);
+ * LeaseRevoke carries the caller so members check, at apply, that it may write
+ * every key of the lease.
+ */
+export function leaseService(leases: LeaseServer, header: () => HeaderValues, auth?: AuthGate): grpc.UntypedServiceImplementation {
   const forwarded = (md: grpc.Metadata) => md.get(FORWARDED_MD).length > 0;
+  const caller = async (md: grpc.Metadata) => {
+    const token = tokenOf(md);
+    return auth && token !== undefined ? auth.author(token) : undefined;
+  };
   return {
-    LeaseGrant: unary(async (req: Id & { TTL?: string }) => {
+    LeaseGrant: unary(async (req: Id & { TTL?: string }, call) => {
+      await caller(call.metadata);
       const r = await leases.grant(big(req.ID), Number(req.TTL ?? 0));
       return { header: toHeader(header(), r.revision), ID: r.id.toString(), TTL: r.ttl };
     }),
-    LeaseRevoke: unary(async (req: Id) => {
-      const r = await leases.revoke(big(req.ID));
+    LeaseRevoke: unary(async (req: Id, call) => {
+      const r = await leases.revoke(big(req.ID), await caller(call.metadata));
       return { header: toHeader(header(), r.revision) };
     }),
     LeaseTimeToLive: unary(async (req: Id & { keys?: boolean }, call) => {

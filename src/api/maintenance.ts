@@ -12,6 +12,7 @@ import { ETCD_API_VERSION } from '../version';
 import { toHeader } from './header';
 import { unary } from './unary';
 import { snapshotHandler } from './snapshot-stream';
+import { tokenOf } from './kv';
 import type { SnapshotFile } from '../snapshot/snapshot-file';
 
 export interface MaintenanceView {
@@ -33,6 +34,8 @@ export interface MaintenanceView {
   moveLeader(targetId: string, deadline: number): Promise<void>;
   /** The state as of the call, written as an etcd backend file. */
   snapshot(): Promise<SnapshotFile>;
+  /** With auth on, Defragment, Hash, HashKV and Snapshot need an admin's token (throws otherwise). */
+  requireAdmin?(token: string | undefined): Promise<void>;
 }
 
 const ALARM_NAMES = Object.keys(AlarmType) as (keyof typeof AlarmType)[];
@@ -79,11 +82,13 @@ export function maintenanceService(view: MaintenanceView): grpc.UntypedServiceIm
         isLearner: view.isLearner(),
       };
     }),
-    Hash: unary(async () => {
+    Hash: unary(async (_req: unknown, call) => {
+      await view.requireAdmin?.(tokenOf(call.metadata));
       const res = await view.hashKV(0);
       return { header: toHeader(view.header(), res.hashRevision), hash: res.hash };
     }),
-    HashKV: unary(async (req: { revision: string }) => {
+    HashKV: unary(async (req: { revision: string }, call) => {
+      await view.requireAdmin?.(tokenOf(call.metadata));
       const res = await view.hashKV(Number(req.revision));
       return {
         header: toHeader(view.header()),
@@ -96,11 +101,15 @@ export function maintenanceService(view: MaintenanceView): grpc.UntypedServiceIm
       const alarms = await view.alarm(enumValue(req.action, AlarmAction), req.memberID ?? '0', enumValue(req.alarm, AlarmType));
       return { alarms: alarms.map(alarmToPb) };
     }),
-    Defragment: unary(async () => {
+    Defragment: unary(async (_req: unknown, call) => {
+      await view.requireAdmin?.(tokenOf(call.metadata));
       await view.defragment();
       return {};
     }),
-    Snapshot: snapshotHandler(() => view.snapshot()),
+    Snapshot: snapshotHandler(async (call) => {
+      await view.requireAdmin?.(tokenOf(call.metadata));
+      return view.snapshot();
+    }),
     MoveLeader: unary(async (req: { targetID?: string }, call) => {
       await view.moveLeader(req.targetID ?? '0', deadlineOf(call));
       return {};

@@ -12,12 +12,12 @@ import { statusOf } from './unary';
 
 const BLOB_BYTES = 32 * 1024;
 
-export function snapshotHandler(open: () => Promise<SnapshotFile>): grpc.handleServerStreamingCall<unknown, unknown> {
+export function snapshotHandler(open: (call: grpc.ServerWritableStream<unknown, unknown>) => Promise<SnapshotFile>): grpc.handleServerStreamingCall<unknown, unknown> {
   return (call) => {
     void (async () => {
       let snap: SnapshotFile | undefined;
       try {
-        snap = await open();
+        snap = await open(call);
         const fh = await fs.open(snap.path, 'r');
         try {
           const sha = createHash('sha256');

@@ -2,6 +2,7 @@
 // (empty key -> "\0", range_end "\0" -> every key from key, as etcd's
 // v3rpc/watch.go does); replies get the header of the moment they are made.
 // The grpc call's write() result is the backpressure signal the hub relies on.
+import { tokenOf } from './kv';
 import type * as grpc from '@grpc/grpc-js';
 import type { Event } from '../mvcc/types';
 import type { HeaderValues } from '../server/etcd-server';
@@ -18,6 +19,8 @@ export interface WatchServiceDeps {
   header: () => HeaderValues;
   /** Fragmenting watchers get responses split above this (max-request-bytes + gRPC overhead). */
   maxResponseBytes: number;
+  /** With auth on: why a watch on [key, range_end) may not be created for this token, or undefined. */
+  authorize?: (token: string | undefined, key: Buffer, rangeEnd: Buffer) => Promise<string | undefined> | undefined;
 }
 
 /** Events arrays shared by many watchers are encoded once (see encodeWatchEvents). */
@@ -73,16 +76,42 @@ export function watchService(deps: WatchServiceDeps): grpc.UntypedServiceImpleme
         { write: (r) => (open ? call.write(toPb(r)) : false) },
         deps.maxResponseBytes,
       );
+      const token = tokenOf(call.metadata);
+      // With auth on, the caller must be allowed to read the range (etcd's
+      // isWatchPermitted), checked on the range as etcd 3.4 rewrites it: an
+      // empty key is "\0", and a "\0" range end (every key from key on) is
+      // checked as the key alone. Undefined: nothing to check.
+      const authorize = (c: NonNullable<WatchRequest__Output['create_request']>): Promise<string | undefined> | undefined => {
+        if (!deps.authorize) return undefined;
+        const key = c.key && c.key.length > 0 ? Buffer.from(c.key) : Buffer.from([0]);
+        const end = c.range_end && !(c.range_end.length === 1 && c.range_end[0] === 0) ? Buffer.from(c.range_end) : Buffer.alloc(0);
+        return deps.authorize(token, key, end);
+      };
       call.on('drain', () => stream.drained());
-      call.on('data', (req: WatchRequest__Output) => {
+      const handle = (req: WatchRequest__Output, refused: string | undefined): void => {
+        if (!open) return; // the call ended while an auth check was pending
         if (req.create_request) {
           const c = req.create_request;
-          stream.create(createSpecFromPb(c), Number(c.watch_id || 0));
+          if (refused) stream.refuse(refused);
+          else stream.create(createSpecFromPb(c), Number(c.watch_id || 0));
         } else if (req.cancel_request) {
           stream.cancel(Number(req.cancel_request.watch_id || 0));
         } else if (req.progress_request) {
           stream.progress();
         }
+      };
+      // Requests are handled in order. A create that must wait for an auth
+      // check holds the ones after it in `queue` until it is done.
+      let queue: Promise<void> | undefined;
+      call.on('data', (req: WatchRequest__Output) => {
+        const check = req.create_request ? authorize(req.create_request) : undefined;
+        if (!queue && !check) return handle(req, undefined);
+        const prev = queue ?? Promise.resolve();
+        const mine = prev.then(async () => handle(req, await check));
+        queue = mine;
+        void mine.finally(() => {
+          if (queue === mine) queue = undefined;
+        });
       });
       const close = () => {
         open = false;

@@ -18,6 +18,8 @@ import type { RawNode } from '../raft/rawnode';
 import type { Lessor } from '../lease/lessor';
 import type { AlarmStore } from './alarms';
 import { decodeConfContext } from './conf-context';
+import type { AuthStore } from '../auth/auth-store';
+import { checkLeaseRevoke, checkWrite, type LeaseKeys } from '../auth/request-perms';
 
 export interface ApplyResult {
   /** Raft's configuration after the last conf change in the batch, if any. */
@@ -34,7 +36,11 @@ export class Applier {
     private readonly logger: Logger,
     private readonly lessor?: Lessor,
     private readonly alarms?: AlarmStore,
+    private readonly auth?: AuthStore,
   ) {}
+
+  /** Keys attached to a lease, for the auth checks on Put and LeaseRevoke. */
+  private readonly leaseKeys: LeaseKeys = (id) => [...(this.lessor?.get(id)?.keys ?? [])].map((k) => Buffer.from(k, 'latin1'));
 
   applyEntries(entries: Entry[]): ApplyResult {
     const result: ApplyResult = { membershipChanged: false };
@@ -58,6 +64,7 @@ export class Applier {
               const refused = this.alarms.refusal(op.req);
               if (refused) throw refused;
             }
+            if (this.auth?.enabled) checkWrite(this.auth, op.who, op.req, this.leaseKeys);
             resp = this.store.applyWrite(op.req, e.index);
           } catch (err) {
             // A request that fails at apply time changes nothing but still uses its index.
@@ -78,6 +85,21 @@ export class Applier {
         case 'leaseRevoke':
           this.applyLease(op, id, e.index);
           break;
+        case 'auth': {
+          let resp: Record<string, unknown>;
+          try {
+            if (!this.auth) throw new Error('auth entry without an auth store');
+            resp = this.auth.apply(op.op, op.who, e.index);
+          } catch (err) {
+            this.store.setConsistentIndex(e.index);
+            if (isEtcdError(err)) this.waits.fail(id, err);
+            else throw err;
+            continue;
+          }
+          this.store.setConsistentIndex(e.index);
+          this.waits.trigger(id, resp);
+          break;
+        }
         case 'alarm': {
           const alarms = this.alarms?.apply(op.action, op.memberId, op.alarm) ?? [];
           this.store.setConsistentIndex(e.index);
@@ -123,6 +145,7 @@ export class Applier {
       if (!this.lessor) throw new Error('lease entry without a lessor');
       const refused = this.alarms?.leaseRefusal(op.kind === 'leaseGrant');
       if (refused) throw refused;
+      if (op.kind === 'leaseRevoke' && !op.expired && this.auth?.enabled) checkLeaseRevoke(this.auth, op.who, op.id, this.leaseKeys);
       if (op.kind === 'leaseGrant') {
         const l = this.lessor.applyGrant(op.id, op.ttl);
         this.store.setConsistentIndex(index);

@@ -24,8 +24,8 @@ export interface ClusterChangeDeps {
   activeSince(id: NodeId): Date | undefined;
   /** Proposes a conf change for `member` and resolves with the member list once it is applied. */
   propose(type: ConfChangeType, member: MemberInfo, promote: boolean): Promise<MemberInfo[]>;
-  /** MemberPromote on the leader (this member is not it). */
-  forwardPromote(id: NodeId): Promise<MemberInfo[]>;
+  /** MemberPromote on the leader (this member is not it), with the caller's auth token. */
+  forwardPromote(id: NodeId, token?: string): Promise<MemberInfo[]>;
   now?: () => number;
 }
 
@@ -114,12 +114,12 @@ export class ClusterChanges {
   }
 
   /** `forwarded`: the call came from another member; it is not passed on again. */
-  async promote(id: NodeId, forwarded = false): Promise<MemberInfo[]> {
+  async promote(id: NodeId, forwarded = false, token?: string): Promise<MemberInfo[]> {
     const status = this.d.status();
     // Only the leader knows how far the learner has caught up.
     if (!status.progress) {
       if (forwarded) throw Errors.NotLeader;
-      return this.d.forwardPromote(id);
+      return this.d.forwardPromote(id, token);
     }
     const learner = status.progress.get(id);
     const leader = status.progress.get(status.id);

@@ -28,6 +28,7 @@ import type { RawNode } from '../raft/rawnode';
 import type { ConfChange, ConfChangeType } from '../raft/types';
 import type { MemberInfo } from './membership';
 import { encodeConfContext } from './conf-context';
+import type { AuthInfo } from '../auth/auth-store';
 import { idToDecimal } from './identity';
 import { encodeProposal, Operation } from './proposal';
 import { AlarmAction, AlarmType, type AlarmMember } from './alarms';
@@ -63,23 +64,24 @@ export class EtcdServer {
     return this.store.range(req);
   }
 
-  async put(req: PutRequest): Promise<PutResponse> {
+  /** `who`: the caller when auth is on; its permissions are checked when the entry is applied. */
+  async put(req: PutRequest, who?: AuthInfo): Promise<PutResponse> {
     if (!this.fits(putCost(req))) await this.refuseForSpace();
-    return ((await this.write({ put: req })) as { put: PutResponse }).put;
+    return ((await this.write({ put: req }, who)) as { put: PutResponse }).put;
   }
 
-  async deleteRange(req: DeleteRangeRequest): Promise<DeleteRangeResponse> {
-    return ((await this.write({ deleteRange: req })) as { deleteRange: DeleteRangeResponse }).deleteRange;
+  async deleteRange(req: DeleteRangeRequest, who?: AuthInfo): Promise<DeleteRangeResponse> {
+    return ((await this.write({ deleteRange: req }, who)) as { deleteRange: DeleteRangeResponse }).deleteRange;
   }
 
-  async txn(req: TxnRequest): Promise<TxnResponse> {
+  async txn(req: TxnRequest, who?: AuthInfo): Promise<TxnResponse> {
     // A txn that can only read is served on the read path, as etcd does.
     if (isTxnReadOnly(req)) {
       await this.linearizableBarrier();
       return this.store.readTxn(req);
     }
     if (!this.fits(txnCost(req))) await this.refuseForSpace();
-    return ((await this.write({ txn: req })) as { txn: TxnResponse }).txn;
+    return ((await this.write({ txn: req }, who)) as { txn: TxnResponse }).txn;
   }
 
   async compact(req: CompactionRequest): Promise<CompactionResponse> {
@@ -150,8 +152,8 @@ export class EtcdServer {
     return done;
   }
 
-  private write(req: WriteRequest): Promise<WriteResponse> {
-    return this.propose({ kind: 'write', req }) as Promise<WriteResponse>;
+  private write(req: WriteRequest, who?: AuthInfo): Promise<WriteResponse> {
+    return this.propose(who ? { kind: 'write', req, who } : { kind: 'write', req }) as Promise<WriteResponse>;
   }
 
   /** Returns once local state reflects every write acknowledged before the call. */

@@ -10,6 +10,7 @@ import { NONE } from '../raft/types';
 import type { EtcdServer } from './etcd-server';
 import type { Membership } from './membership';
 import { LEASE_GRANT_COST } from './quota';
+import type { AuthInfo } from '../auth/auth-store';
 import type { RaftDriver } from './raft-driver';
 
 /** How often the leader looks for expired leases (etcd checks every 500 ms). */
@@ -89,8 +90,8 @@ export class LeaseServer {
     return (await this.server.propose({ kind: 'leaseGrant', id, ttl: granted })) as { id: bigint; ttl: number; revision: number };
   }
 
-  async revoke(id: bigint): Promise<{ revision: number }> {
-    return (await this.server.propose({ kind: 'leaseRevoke', id })) as { revision: number };
+  async revoke(id: bigint, who?: AuthInfo): Promise<{ revision: number }> {
+    return (await this.server.propose(who ? { kind: 'leaseRevoke', id, who } : { kind: 'leaseRevoke', id })) as { revision: number };
   }
 
   /** The granted TTL after renewal, or 0 for an unknown or expired lease (not an error, as etcd). */
@@ -163,7 +164,7 @@ export class LeaseServer {
     for (const id of this.lessor.expired(REVOKES_PER_CHECK + this.revoking.size)) {
       if (this.revoking.has(id) || this.revoking.size >= REVOKES_PER_CHECK) continue;
       this.revoking.add(id);
-      this.revoke(id).then(
+      this.server.propose({ kind: 'leaseRevoke', id, expired: true }).then(
         () => this.revoking.delete(id),
         (err: unknown) => {
           // Retried at the next check if it is still ours to revoke.

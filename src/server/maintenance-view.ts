@@ -32,6 +32,7 @@ export interface MaintenanceParts {
   heartbeatMs: number;
   requestTimeoutMs: number;
   logger: Logger;
+  requireAdmin?: (token: string | undefined) => Promise<void>;
 }
 
 export function maintenanceView(p: MaintenanceParts): MaintenanceView {
@@ -44,6 +45,7 @@ export function maintenanceView(p: MaintenanceParts): MaintenanceView {
     dbSize: () => diskUsage(p.dbDir),
     dbSizeInUse: () => store.dbSize(),
     isLearner: p.isLearner,
+    ...(p.requireAdmin ? { requireAdmin: p.requireAdmin } : {}),
     errors: () => (driver.leader === NONE ? [Errors.NoLeader.message] : []),
     hashKV: (rev) => store.hashKV(rev),
     alarms: () => alarms.list(),

@@ -39,6 +39,9 @@ import { maintenanceView } from './maintenance-view';
 import { ClusterChanges } from './cluster-changes';
 import type { MembersAnswer } from './join';
 import { LeaderRequirement } from '../api/require-leader';
+import { AuthStore } from '../auth/auth-store';
+import { AuthGate } from '../auth/auth-gate';
+import { authService } from '../api/auth';
 import { promoteOnLeader } from '../api/forward-promote';
 
 /**
@@ -136,7 +139,9 @@ export class Member {
     }));
     const lessor = new Lessor(store);
     const alarms = new AlarmStore(store);
-    const applier = new Applier(node, store, membership, waits, log, lessor, alarms);
+    const auth = new AuthStore(store);
+    const authGate = new AuthGate(auth, () => driver.appliedIndex);
+    const applier = new Applier(node, store, membership, waits, log, lessor, alarms, auth);
     let leaseServer: LeaseServer;
     driver = this.driver = new RaftDriver(node, storage, state.wal, this.transport, store, membership, applier, {
       ticks,
@@ -190,20 +195,36 @@ export class Member {
     const isLearner = (): boolean => membership.get(memberId)?.isLearner ?? false;
     this.leaderRequirement = new LeaderRequirement(() => driver.leader !== NONE, cfg.electionMs);
     this.leaderRequirement.start();
-    const kv = kvHandlers(server, { maxTxnOps: cfg.maxTxnOps, isLearner });
+    const kv = kvHandlers(server, { maxTxnOps: cfg.maxTxnOps, isLearner, auth: authGate });
     this.clientServer = new ClientServer({
       listenUrls: cfg.listenClientUrls,
       maxRequestBytes: cfg.maxRequestBytes,
       fast: { KV: kv },
       handlers: {
         KV: kvService(kv),
-        Lease: leaseService(leaseServer, () => server.header()),
-        Watch: watchService({ hub, header: () => server.header(), maxResponseBytes: cfg.maxRequestBytes + GRPC_OVERHEAD_BYTES }),
-        Cluster: clusterService({ header: () => server.header(), members: () => membership.list(), changes: this.clusterChanges(server, driver, membership, requestTimeoutMs) }),
+        Lease: leaseService(leaseServer, () => server.header(), authGate),
+        Watch: watchService({
+          hub,
+          header: () => server.header(),
+          maxResponseBytes: cfg.maxRequestBytes + GRPC_OVERHEAD_BYTES,
+          // Nothing to check (and no await) without a token while auth is off.
+          authorize: (token, key, end) => (token === undefined && !auth.enabled ? undefined : authGate.watchRefusal(token, key, end)),
+        }),
+        Cluster: clusterService({
+          header: () => server.header(),
+          members: () => membership.list(),
+          changes: this.clusterChanges(server, driver, membership, requestTimeoutMs),
+          requireAdmin: (token) => authGate.requireAdmin(token),
+        }),
+        Auth: authService({
+          header: () => server.header(),
+          gate: authGate,
+          propose: async (op, who) => (await server.propose(who ? { kind: 'auth', op, who } : { kind: 'auth', op })) as Record<string, unknown>,
+        }),
         Maintenance: maintenanceService(
           maintenanceView({
             server, driver, store, lessor, alarms, membership, isLearner, db: state.db, dbDir: dbPath(cfg.dataDir),
-            heartbeatMs: cfg.heartbeatMs, requestTimeoutMs, logger: log,
+            heartbeatMs: cfg.heartbeatMs, requestTimeoutMs, logger: log, requireAdmin: (token) => authGate.requireAdminRaw(token),
           }),
         ),
       },
@@ -248,10 +269,10 @@ export class Member {
       status: () => driver.withNode((n) => n.status()),
       activeSince: (id) => this.transport?.activeSince(id),
       propose: (type, member, promote) => server.proposeConfChange(type, member, promote),
-      forwardPromote: async (id) => {
+      forwardPromote: async (id, token) => {
         const url = driver.leader === NONE ? undefined : membership.get(driver.leader)?.clientUrls[0];
         if (!url) throw Errors.NoLeader;
-        return promoteOnLeader(new URL(url).host, id, timeoutMs);
+        return promoteOnLeader(new URL(url).host, id, timeoutMs, token);
       },
     });
   }

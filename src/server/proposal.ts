@@ -7,23 +7,28 @@ import type { MemberAttributes } from './membership';
 import type { WriteRequest } from '../mvcc/types';
 import type { RequestId } from './wait';
 import { decode, encode } from './codec';
+import type { AuthInfo, AuthOp } from '../auth/auth-store';
 import { PUT_TAG, decodePutProposal, encodePutProposal } from './put-codec';
 
 export type Operation =
-  | { kind: 'write'; req: WriteRequest }
+  /** `who`: the caller, when auth is on (etcd's request header username and auth revision). */
+  | { kind: 'write'; req: WriteRequest; who?: AuthInfo }
   /** A member announcing its name and client URLs, as etcd's publish does. */
   | { kind: 'publish'; memberId: string; attrs: MemberAttributes }
   /** A lease with its final TTL (already raised to the minimum by the proposer). */
   | { kind: 'leaseGrant'; id: bigint; ttl: number }
   /** A client's revoke, or the leader's for an expired lease. */
-  | { kind: 'leaseRevoke'; id: bigint }
+  /** `expired`: the leader's revoke of an expired lease, which no client's permissions limit. */
+  | { kind: 'leaseRevoke'; id: bigint; who?: AuthInfo; expired?: true }
+  /** An Auth call (auth-store.ts), passwords already hashed. */
+  | { kind: 'auth'; op: AuthOp; who?: AuthInfo }
   /** An Alarm request (GET too goes through Raft, as in etcd: it answers as of its place in the log). */
   | { kind: 'alarm'; action: number; memberId: string; alarm: number };
 
 type Wire = [origin: string, nonce: number, seq: number, op: Operation];
 
 export function encodeProposal(id: RequestId, op: Operation): Buffer {
-  if (op.kind === 'write' && 'put' in op.req) {
+  if (op.kind === 'write' && 'put' in op.req && !op.who) {
     const put = encodePutProposal(id, op.req.put);
     if (put) return put;
   }

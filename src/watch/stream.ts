@@ -45,10 +45,14 @@ export class WatchStream implements WatchSink {
     private readonly maxResponseBytes: number,
   ) {}
 
+  /** A create request answered as created and canceled at once, with etcd's reason, and no watcher. */
+  refuse(reason: string): void {
+    this.write({ watchId: -1, revision: this.hub.currentRevision, created: true, canceled: true, cancelReason: reason, events: NO_EVENTS });
+  }
+
   create(spec: WatchSpec, requestedId: number): void {
     const rev = this.hub.currentRevision;
-    const refuse = (reason: string) =>
-      this.write({ watchId: -1, revision: rev, created: true, canceled: true, cancelReason: reason, events: NO_EVENTS });
+    const refuse = (reason: string) => this.refuse(reason);
     // A non-empty range end at or below the key selects nothing: etcd refuses the watcher.
     if (spec.rangeEnd && spec.rangeEnd.length > 0 && Buffer.compare(spec.key, spec.rangeEnd) >= 0) {
       return refuse(ErrEmptyWatcherRange);
