@@ -3,27 +3,19 @@
 // real etcd and a fresh etcd-ts. Tokens are each system's own (from its
 // Authenticate); every answer, success or error, must be equal apart from ids,
 // terms, tokens and hashes.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as grpc from '@grpc/grpc-js';
-import { kvClient, RunningCluster, startEtsCluster, startRealEtcd } from '../support/cluster';
-import { requireTool } from '../support/tools';
+import { differentialPair, kvClient } from '../support/cluster';
+import { normalizeAnswer } from '../support/normalize';
 
 const b = (s: string): Buffer => Buffer.from(s);
 
-function normalize(v: unknown, top = true): unknown {
-  if (Array.isArray(v)) return v.map((x) => normalize(x, false));
-  if (Buffer.isBuffer(v)) return v.toString('latin1');
-  if (v && typeof v === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) {
-      if (top && k === 'header' && x && typeof x === 'object') out[k] = { revision: (x as Record<string, unknown>)['revision'] };
-      else if (k === 'token') out[k] = typeof x === 'string' && x.length > 0 ? 'a token' : x;
-      else if (k === 'hash' || k === 'ID' || k === 'member_id' || k === 'cluster_id' || k === 'raft_term') out[k] = typeof x;
-      else out[k] = normalize(x, false);
-    }
-    return out;
-  }
-  return v;
+/** Tokens, hashes, ids and terms are each system's own. */
+function normalize(v: unknown): unknown {
+  return normalizeAnswer(v, {
+    field: (k, x) =>
+      k === 'token' ? (typeof x === 'string' && x.length > 0 ? 'a token' : x) : ['hash', 'ID', 'member_id', 'cluster_id', 'raft_term'].includes(k) ? typeof x : undefined,
+  });
 }
 
 function rpc<T>(c: grpc.Client, method: string, req: object, token?: string): Promise<T> {
@@ -162,10 +154,8 @@ async function runScript(ep: string): Promise<Array<Record<string, unknown>>> {
   ];
   const out: Array<Record<string, unknown>> = [];
   for (const [name, step] of steps) {
-    if (name === 'login alice') {
-      // Watches are checked before the first KV steps change anything.
-    }
     out.push({ [name]: await answer(step()) });
+    // Watches are checked once both users are logged in, before any KV step changes anything.
     if (name === 'login root') {
       out.push({ 'alice watches foo/1': await firstWatchReply(ep, tokens['alice'], 'foo/1') });
       out.push({ 'alice watches x': await firstWatchReply(ep, tokens['alice'], 'x') });
@@ -176,22 +166,13 @@ async function runScript(ep: string): Promise<Array<Record<string, unknown>>> {
   return out;
 }
 
-let ets: RunningCluster | undefined;
-let real: RunningCluster | undefined;
-const etcdBin = requireTool('etcd');
-
-beforeAll(async () => {
-  if (!etcdBin) return;
-  [real, ets] = await Promise.all([startRealEtcd(etcdBin, 1), startEtsCluster(1)]);
-});
-afterAll(async () => {
-  await Promise.all([real?.stop(), ets?.stop()]);
-});
+const pair = differentialPair(1, 1);
+const etcdBin = pair.etcdBin;
 
 describe('differential: auth against real etcd', () => {
   it('answers Auth calls, and calls made as users, as etcd does', async () => {
     if (!etcdBin) return;
-    const [want, got] = await Promise.all([runScript(real!.endpoints[0]!), runScript(ets!.endpoints[0]!)]);
+    const [want, got] = await Promise.all([runScript(pair.real!.endpoints[0]!), runScript(pair.ets!.endpoints[0]!)]);
     if (process.env['DIFF_DEBUG']) for (let i = 0; i < want.length; i++) if (JSON.stringify(want[i]) !== JSON.stringify(got[i])) console.log(JSON.stringify(want[i]), '\n   GOT', JSON.stringify(got[i]));
     for (let i = 0; i < want.length; i++) expect(got[i]).toEqual(want[i]);
   });

@@ -1,11 +1,11 @@
 // The same script of KV operations against a fresh real etcd (Debian's 3.4) and a
 // fresh 3-member etcd-ts cluster: every answer, success or error, must be equal
 // apart from the ids and terms in the headers.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as http2 from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
-import { call, kvClient, RunningCluster, startEtsCluster, startRealEtcd } from '../support/cluster';
-import { requireTool } from '../support/tools';
+import { call, differentialPair, kvClient } from '../support/cluster';
+import { normalizeAnswer } from '../support/normalize';
 import { mulberry32 } from '../../src/raft/prng';
 
 type Step = [method: 'Range' | 'Put' | 'DeleteRange' | 'Txn' | 'Compact', req: object];
@@ -82,26 +82,8 @@ function randomSteps(seed: number, n: number): Step[] {
   return steps;
 }
 
-/**
- * An answer with the ids and term of its top-level header blanked out: they differ
- * between any two clusters. Headers nested in txn responses are compared whole.
- */
-function normalize(v: unknown, top = true): unknown {
-  if (Array.isArray(v)) return v.map((x) => normalize(x, false));
-  if (Buffer.isBuffer(v)) return v.toString('latin1');
-  if (v && typeof v === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) {
-      if (top && k === 'header' && x && typeof x === 'object') {
-        out[k] = { revision: (x as Record<string, unknown>)['revision'] };
-        continue;
-      }
-      out[k] = normalize(x, false);
-    }
-    return out;
-  }
-  return v;
-}
+/** Ids and terms of the top-level header differ between clusters; nested headers in txn responses are compared whole. */
+const normalize = (v: unknown): unknown => normalizeAnswer(v);
 
 async function runScript(endpoints: string[], steps: Step[]): Promise<unknown[]> {
   const clients = endpoints.map((ep) => kvClient(ep));
@@ -149,17 +131,8 @@ function rawShape(endpoint: string, path: string, message: Buffer): Promise<{ he
   });
 }
 
-let ets: RunningCluster | undefined;
-let real: RunningCluster | undefined;
-const etcdBin = requireTool('etcd');
-
-beforeAll(async () => {
-  if (!etcdBin) return;
-  [real, ets] = await Promise.all([startRealEtcd(etcdBin, 1), startEtsCluster(3)]);
-});
-afterAll(async () => {
-  await Promise.all([real?.stop(), ets?.stop()]);
-});
+const pair = differentialPair(1, 3);
+const etcdBin = pair.etcdBin;
 
 describe('differential: etcd-ts against real etcd', () => {
   it('frames an answer and an error with the headers and trailers etcd sends', async () => {
@@ -169,7 +142,7 @@ describe('differential: etcd-ts against real etcd', () => {
       ['/etcdserverpb.KV/Put', Buffer.from([0x12, 0x01, 0x76])], // no key: an error, trailers only
     ];
     for (const [path, msg] of cases) {
-      const [want, got] = await Promise.all([rawShape(real!.endpoints[0]!, path, msg), rawShape(ets!.endpoints[0]!, path, msg)]);
+      const [want, got] = await Promise.all([rawShape(pair.real!.endpoints[0]!, path, msg), rawShape(pair.ets!.endpoints[0]!, path, msg)]);
       expect(got, path).toEqual(want);
     }
   });
@@ -177,7 +150,7 @@ describe('differential: etcd-ts against real etcd', () => {
   it('answers a fixed script and a seeded random one exactly as etcd does', async () => {
     if (!etcdBin) return;
     const steps = [...fixed, ...randomSteps(7, 150)];
-    const [want, got] = await Promise.all([runScript(real!.endpoints, steps), runScript(ets!.endpoints, steps)]);
+    const [want, got] = await Promise.all([runScript(pair.real!.endpoints, steps), runScript(pair.ets!.endpoints, steps)]);
     for (let i = 0; i < steps.length; i++) {
       if (process.env["DIFF_DEBUG"] && JSON.stringify(got[i]) !== JSON.stringify(want[i])) console.log(i, JSON.stringify(want[i]), "\n GOT", JSON.stringify(got[i]));
       if (!process.env["DIFF_DEBUG"]) expect(got[i], `step ${i}: ${steps[i]![0]} ${JSON.stringify(normalize(steps[i]![1])).slice(0, 300)}`).toEqual(want[i]);

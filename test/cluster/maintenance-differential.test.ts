@@ -4,33 +4,22 @@
 // 3.4) and a fresh 3-member etcd-ts: every answer must be equal once member ids
 // are named by role and the values etcd-ts cannot share (hashes of a different
 // disk format, terms) are left out.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as grpc from '@grpc/grpc-js';
-import { call, kvClient, leaderIndex, RunningCluster, startEtsCluster, startRealEtcd } from '../support/cluster';
-import { requireTool } from '../support/tools';
+import { call, differentialPair, kvClient, leaderIndex, type RunningCluster } from '../support/cluster';
+import { normalizeAnswer } from '../support/normalize';
 
 const b = (s: string): Buffer => Buffer.from(s);
 
 /** Member ids replaced by role names; top-level headers keep only their revision; hashes only their type. */
-function normalize(v: unknown, names: Map<string, string>, top = true): unknown {
-  if (Array.isArray(v)) return v.map((x) => normalize(x, names, false));
-  if (Buffer.isBuffer(v)) return v.toString('latin1');
-  if (typeof v === 'string') {
-    let s = v;
-    for (const [id, name] of names) s = s.split(id).join(name);
-    return s;
-  }
-  if (v && typeof v === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) {
-      if (top && k === 'header' && x && typeof x === 'object') out[k] = { revision: (x as Record<string, unknown>)['revision'] };
-      else if (k === 'hash') out[k] = typeof x;
-      else if (k === 'ID') out[k] = 'lease id';
-      else out[k] = normalize(x, names, false);
-    }
-    return out;
-  }
-  return v;
+function normalize(v: unknown, names: Map<string, string>): unknown {
+  return normalizeAnswer(v, {
+    text: (s) => {
+      for (const [id, name] of names) s = s.split(id).join(name);
+      return s;
+    },
+    field: (k, x) => (k === 'hash' ? typeof x : k === 'ID' ? 'lease id' : undefined),
+  });
 }
 
 async function answer(p: Promise<unknown>): Promise<unknown> {
@@ -190,29 +179,20 @@ async function runMembershipScript(cluster: RunningCluster): Promise<unknown[]> 
   return out;
 }
 
-let ets: RunningCluster | undefined;
-let real: RunningCluster | undefined;
-const etcdBin = requireTool('etcd');
-
-beforeAll(async () => {
-  if (!etcdBin) return;
-  [real, ets] = await Promise.all([startRealEtcd(etcdBin, 3), startEtsCluster(3)]);
-});
-afterAll(async () => {
-  await Promise.all([real?.stop(), ets?.stop()]);
-});
+const pair = differentialPair(3, 3);
+const etcdBin = pair.etcdBin;
 
 describe('differential: maintenance and membership against real etcd', () => {
   it('answers alarms, leadership moves, defragment and hash as etcd does', async () => {
     if (!etcdBin) return;
-    const [want, got] = await Promise.all([runScript(real!), runScript(ets!)]);
+    const [want, got] = await Promise.all([runScript(pair.real!), runScript(pair.ets!)]);
     for (let i = 0; i < want.length; i++) expect(got[i]).toEqual(want[i]);
   });
 
   it('answers membership changes and their refusals as etcd does', async () => {
     if (!etcdBin) return;
-    const [want, got] = await Promise.all([runMembershipScript(real!), runMembershipScript(ets!)]);
+    const [want, got] = await Promise.all([runMembershipScript(pair.real!), runMembershipScript(pair.ets!)]);
     for (let i = 0; i < want.length; i++) expect(got[i]).toEqual(want[i]);
-    expect(learnerAfterUpdate.get(ets!)).toBe(true);
+    expect(learnerAfterUpdate.get(pair.ets!)).toBe(true);
   });
 });

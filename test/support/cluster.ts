@@ -8,7 +8,9 @@ import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { ClusterDef, memberArgs } from '../../src/cli/cluster-def';
 import { loadEtcdProto } from '../../src/api/proto';
+import { afterAll, beforeAll } from 'vitest';
 import { freePorts } from './ports';
+import { requireTool } from './tools';
 import { BIN } from './process';
 
 export interface RunningMember {
@@ -173,4 +175,27 @@ export async function rejection(p: Promise<unknown>): Promise<{ code?: number; d
     return { code, details };
   }
   return {};
+}
+
+export interface DifferentialPair {
+  /** Debian's etcd, or undefined when it is not installed (requireTool said so). */
+  etcdBin: string | undefined;
+  real?: RunningCluster;
+  ets?: RunningCluster;
+}
+
+/**
+ * A fresh real etcd and a fresh etcd-ts cluster, started before the file's
+ * tests (side by side) and stopped after them, for differential tests.
+ */
+export function differentialPair(realSize: number, etsSize: number): DifferentialPair {
+  const pair: DifferentialPair = { etcdBin: requireTool('etcd') };
+  beforeAll(async () => {
+    if (!pair.etcdBin) return;
+    [pair.real, pair.ets] = await Promise.all([startRealEtcd(pair.etcdBin, realSize), startEtsCluster(etsSize)]);
+  });
+  afterAll(async () => {
+    await Promise.all([pair.real?.stop(), pair.ets?.stop()]);
+  });
+  return pair;
 }
