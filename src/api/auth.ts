@@ -10,7 +10,7 @@ import { tokenPrefix } from '../auth/tokens';
 import { Errors } from '../errors';
 import type { HeaderValues } from '../server/etcd-server';
 import { toHeader } from './header';
-import { tokenOf } from './kv';
+import { tokenOf } from './call-token';
 import { unary } from './unary';
 
 export interface AuthView {

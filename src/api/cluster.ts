@@ -10,7 +10,7 @@ import { idFromDecimal, idToDecimal } from '../server/identity';
 import { toHeader } from './header';
 import { unary } from './unary';
 import { FORWARDED_MD } from './leader-client';
-import { tokenOf } from './kv';
+import { tokenOf } from './call-token';
 
 export interface ClusterView {
   header(): HeaderValues;

@@ -107,7 +107,7 @@ export class ClientServer {
       // As etcd's interceptors: the learner rule first, then the leader requirement.
       const given = opts.handlers[name] ?? {};
       const leadered = opts.leaderRequirement ? opts.leaderRequirement.wrap(def, given) : given;
-      const handlers = opts.isLearner ? guardLearner(name, def, leadered, opts.isLearner) : leadered;
+      const handlers = opts.isLearner ? guardLearner(name, leadered, opts.isLearner) : leadered;
       this.server.addService(def, gate ? gate.wrap(handlers) : handlers);
       for (const [method, fn] of Object.entries(opts.fast?.[name] ?? {})) {
         const d = def[method];

@@ -2,7 +2,7 @@
 // request changes nothing), run, and answer with the header of the moment.
 // Answers leave as bytes from encode-kv.ts (the server passes Buffers through).
 import type * as grpc from '@grpc/grpc-js';
-import { TOKEN_KEY, type AuthGate } from '../auth/auth-gate';
+import type { AuthGate } from '../auth/auth-gate';
 import type { AuthInfo } from '../auth/auth-store';
 import { isTxnReadOnly } from '../mvcc/readonly';
 import { validateDeleteRange, validatePut, validateRange, validateTxn } from '../mvcc/validate';
@@ -12,10 +12,10 @@ import { encodeDeleteRangeResponse, encodePutResponse, encodeRangeResponse, enco
 import { toHeader } from './header';
 import type * as pb from './pb';
 import { unary } from './unary';
+import { tokenOf } from './call-token';
 import { Errors } from '../errors';
 
-/** The KV methods as plain functions of the decoded request (the fast path serves them as they are). */
-/** A KV method as a plain function of the decoded request and the call's auth token. */
+/** A KV method as a plain function of the decoded request and the call's auth token (the fast path serves them as they are). */
 export type KvHandler = (req: never, token?: string) => Promise<unknown>;
 
 export function kvHandlers(
@@ -23,9 +23,14 @@ export function kvHandlers(
   limits: { maxTxnOps: number; isLearner?: () => boolean; auth?: AuthGate },
 ): Record<string, KvHandler> {
   const auth = limits.auth;
-  // The caller of a write, carried in its entry when auth is on (checked at apply).
-  // No token and no auth costs nothing here: the common case stays synchronous.
-  const authorOf = async (token: string | undefined): Promise<AuthInfo | undefined> => (auth && token !== undefined ? auth.author(token) : undefined);
+  // Who calls, from the token. Without one nothing is awaited: the common case
+  // (auth off, no token) stays synchronous. Reads are checked here; a write's
+  // entry carries its caller while auth is on, to be checked when applied.
+  const callerOf = async (token: string | undefined): Promise<AuthInfo | undefined> => {
+    const pending = auth?.identify(token);
+    return pending && (await pending);
+  };
+  const authorOf = async (token: string | undefined): Promise<AuthInfo | undefined> => auth?.author(await callerOf(token));
   // A learner serves serializable ranges only, as in etcd 3.4.
   const voterOnly = (): void => {
     if (limits.isLearner?.()) throw Errors.NotSupportedForLearner;
@@ -35,7 +40,7 @@ export function kvHandlers(
       if (!req.serializable) voterOnly();
       const r = rangeFromPb(req);
       validateRange(r);
-      if (auth && (token !== undefined || auth.store.enabled)) auth.checkRange(await auth.who(token), r);
+      if (auth && (token !== undefined || auth.store.enabled)) auth.checkRange(await callerOf(token), r);
       const res = await server.range(r);
       return encodeRangeResponse(res, { ...server.header(), revision: res.revision });
     },
@@ -57,14 +62,14 @@ export function kvHandlers(
       voterOnly();
       const r = txnFromPb(req);
       validateTxn(r, limits.maxTxnOps);
-      const who = token === undefined ? undefined : await authorOf(token);
-      if (auth && (token !== undefined || auth.store.enabled) && isTxnReadOnly(r)) auth.checkReadTxn(await auth.who(token), r);
-      const res = await server.txn(r, who);
+      const caller = token === undefined ? undefined : await callerOf(token);
+      if (auth && (token !== undefined || auth.store.enabled) && isTxnReadOnly(r)) auth.checkReadTxn(caller, r);
+      const res = await server.txn(r, auth?.author(caller));
       return encodeTxnResponse(res, { ...server.header(), revision: res.revision });
     },
     Compact: async (req: pb.CompactionRequest__Output, token?: string) => {
       voterOnly();
-      if (token !== undefined) await authorOf(token);
+      if (token !== undefined) await callerOf(token); // an unknown token is refused
       const res = await server.compact({ revision: Number(req.revision), physical: req.physical });
       return { header: toHeader(server.header(), res.revision) } satisfies pb.CompactionResponse;
     },
@@ -78,10 +83,4 @@ export function kvService(handlers: Record<string, KvHandler>): grpc.UntypedServ
     out[name] = unary((req: unknown, call) => h(req, tokenOf(call.metadata)));
   }
   return out;
-}
-
-/** The call's auth token (etcd's `token` metadata), if any. */
-export function tokenOf(md: grpc.Metadata): string | undefined {
-  const v = md.get(TOKEN_KEY)[0];
-  return v === undefined ? undefined : String(v);
 }

@@ -4,13 +4,12 @@
 // learner", so clients move on to a voting member.
 import type * as grpc from '@grpc/grpc-js';
 import { Errors } from '../errors';
-import { statusOf } from './unary';
+import { failCall } from './unary';
 
 const ALWAYS_SERVED = new Set(['Maintenance.Status']);
 
 export function guardLearner(
   service: string,
-  def: grpc.ServiceDefinition,
   handlers: grpc.UntypedServiceImplementation,
   isLearner: () => boolean,
 ): grpc.UntypedServiceImplementation {
@@ -21,13 +20,10 @@ export function guardLearner(
       out[method] = handler;
       continue;
     }
-    const unary = !def[method]?.requestStream && !def[method]?.responseStream;
     const h = handler as (...args: unknown[]) => void;
-    out[method] = ((call: grpc.ServerUnaryCall<unknown, unknown>, callback?: grpc.sendUnaryData<unknown>) => {
+    out[method] = ((call: unknown, callback?: grpc.sendUnaryData<unknown>) => {
       if (!isLearner()) return h(call, callback);
-      const { code, details } = statusOf(Errors.NotSupportedForLearner);
-      if (unary) callback!({ code, details });
-      else (call as unknown as NodeJS.EventEmitter).emit('error', Object.assign(new Error(details), { code, details }));
+      failCall(call, callback, Errors.NotSupportedForLearner);
     }) as grpc.UntypedHandleCall;
   }
   return out;

@@ -9,7 +9,7 @@ import { FORWARDED_MD } from './leader-client';
 import { toHeader } from './header';
 import { statusOf, unary } from './unary';
 import type { AuthGate } from '../auth/auth-gate';
-import { tokenOf } from './kv';
+import { tokenOf } from './call-token';
 
 type Id = { ID?: string | number };
 const big = (s: string | number | undefined | null): bigint => (s === undefined || s === null || s === '' ? 0n : BigInt(s));
@@ -22,8 +22,8 @@ const big = (s: string | number | undefined | null): bigint => (s === undefined 
 export function leaseService(leases: LeaseServer, header: () => HeaderValues, auth?: AuthGate): grpc.UntypedServiceImplementation {
   const forwarded = (md: grpc.Metadata) => md.get(FORWARDED_MD).length > 0;
   const caller = async (md: grpc.Metadata) => {
-    const token = tokenOf(md);
-    return auth && token !== undefined ? auth.author(token) : undefined;
+    const pending = auth?.identify(tokenOf(md));
+    return pending && auth?.author(await pending);
   };
   return {
     LeaseGrant: unary(async (req: Id & { TTL?: string }, call) => {

@@ -12,7 +12,7 @@ import { ETCD_API_VERSION } from '../version';
 import { toHeader } from './header';
 import { unary } from './unary';
 import { snapshotHandler } from './snapshot-stream';
-import { tokenOf } from './kv';
+import { tokenOf } from './call-token';
 import type { SnapshotFile } from '../snapshot/snapshot-file';
 
 export interface MaintenanceView {

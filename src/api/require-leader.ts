@@ -9,7 +9,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import type * as http2 from 'node:http2';
 import { Errors } from '../errors';
-import { statusOf } from './unary';
+import { failCall, statusOf, streamError } from './unary';
 
 export const REQUIRE_LEADER_KEY = 'hasleader';
 const REQUIRED = 'true';
@@ -41,8 +41,7 @@ export class LeaderRequirement {
   private check(): void {
     this.leaderlessChecks = this.hasLeader() ? 0 : this.leaderlessChecks + 1;
     if (this.leaderlessChecks < NO_LEADER_TIMEOUTS) return;
-    const { code, details } = statusOf(Errors.NoLeader);
-    for (const call of [...this.streams]) call.emit('error', Object.assign(new Error(details), { code, details }));
+    for (const call of [...this.streams]) call.emit('error', streamError(Errors.NoLeader));
     this.streams.clear();
   }
 
@@ -59,11 +58,7 @@ export class LeaderRequirement {
       const h = handler as (...args: unknown[]) => void;
       out[method] = ((call: grpc.ServerUnaryCall<unknown, unknown>, callback?: grpc.sendUnaryData<unknown>) => {
         if (call.metadata.get(REQUIRE_LEADER_KEY)[0] !== REQUIRED) return h(call, callback);
-        if (!this.hasLeader()) {
-          const { code, details } = statusOf(Errors.NoLeader);
-          if (unary) return callback!({ code, details });
-          return (call as unknown as Emitter).emit('error', Object.assign(new Error(details), { code, details }));
-        }
+        if (!this.hasLeader()) return failCall(call, callback, Errors.NoLeader);
         if (!unary) {
           const stream = call as unknown as Emitter;
           this.streams.add(stream);

@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import * as fs from 'node:fs/promises';
 import type * as grpc from '@grpc/grpc-js';
 import type { SnapshotFile } from '../snapshot/snapshot-file';
-import { statusOf } from './unary';
+import { streamError } from './unary';
 
 const BLOB_BYTES = 32 * 1024;
 
@@ -38,8 +38,7 @@ export function snapshotHandler(open: (call: grpc.ServerWritableStream<unknown, 
           await fh.close();
         }
       } catch (err) {
-        const { code, details } = statusOf(err);
-        call.emit('error', Object.assign(new Error(details), { code, details }));
+        call.emit('error', streamError(err));
       } finally {
         await snap?.dispose();
       }

@@ -2,7 +2,7 @@
 // (empty key -> "\0", range_end "\0" -> every key from key, as etcd's
 // v3rpc/watch.go does); replies get the header of the moment they are made.
 // The grpc call's write() result is the backpressure signal the hub relies on.
-import { tokenOf } from './kv';
+import { tokenOf } from './call-token';
 import type * as grpc from '@grpc/grpc-js';
 import type { Event } from '../mvcc/types';
 import type { HeaderValues } from '../server/etcd-server';

@@ -11,6 +11,7 @@ import { READ } from './range-perm';
 import { checkRange, checkTxn } from './request-perms';
 import type { RangeRequest, TxnRequest } from '../mvcc/types';
 
+/** The metadata key clients send their token in (see api/call-token.ts). */
 export const TOKEN_KEY = 'token';
 
 const RAW = new Map<unknown, unknown>([
@@ -50,9 +51,13 @@ export class AuthGate {
     return { user, revision: this.store.revision };
   }
 
-  /** The caller of a write, carried in its entry only when auth is on (and checked at apply). */
-  async author(token: string | undefined): Promise<AuthInfo | undefined> {
-    const who = await this.who(token);
+  /** who(), with nothing to await for a call without a token (the hot path when auth is off). */
+  identify(token: string | undefined): Promise<AuthInfo | undefined> | undefined {
+    return token === undefined ? undefined : this.who(token);
+  }
+
+  /** The caller as a write's entry carries it: only while auth is on (it is checked at apply). */
+  author(who: AuthInfo | undefined): AuthInfo | undefined {
     return this.store.enabled ? who : undefined;
   }
 

@@ -67,10 +67,7 @@ export class Applier {
             if (this.auth?.enabled) checkWrite(this.auth, op.who, op.req, this.leaseKeys);
             resp = this.store.applyWrite(op.req, e.index);
           } catch (err) {
-            // A request that fails at apply time changes nothing but still uses its index.
-            this.store.setConsistentIndex(e.index);
-            if (isEtcdError(err)) this.waits.fail(id, err);
-            else throw err;
+            this.refuse(id, e.index, err);
             continue;
           }
           this.waits.trigger(id, resp);
@@ -85,21 +82,16 @@ export class Applier {
         case 'leaseRevoke':
           this.applyLease(op, id, e.index);
           break;
-        case 'auth': {
-          let resp: Record<string, unknown>;
+        case 'auth':
           try {
             if (!this.auth) throw new Error('auth entry without an auth store');
-            resp = this.auth.apply(op.op, op.who, e.index);
-          } catch (err) {
+            const resp = this.auth.apply(op.op, op.who, e.index);
             this.store.setConsistentIndex(e.index);
-            if (isEtcdError(err)) this.waits.fail(id, err);
-            else throw err;
-            continue;
+            this.waits.trigger(id, resp);
+          } catch (err) {
+            this.refuse(id, e.index, err);
           }
-          this.store.setConsistentIndex(e.index);
-          this.waits.trigger(id, resp);
           break;
-        }
         case 'alarm': {
           const alarms = this.alarms?.apply(op.action, op.memberId, op.alarm) ?? [];
           this.store.setConsistentIndex(e.index);
@@ -154,9 +146,18 @@ export class Applier {
         this.waits.trigger(id, { revision: this.lessor.applyRevoke(op.id, index) });
       }
     } catch (err) {
-      this.store.setConsistentIndex(index);
-      if (isEtcdError(err)) this.waits.fail(id, err);
-      else throw err;
+      this.refuse(id, index, err);
     }
+  }
+
+  /**
+   * A request refused at apply time (an etcd error) changes nothing but still
+   * uses its index, and its caller gets the error; anything else is a bug and
+   * stops the loop.
+   */
+  private refuse(id: RequestId, index: number, err: unknown): void {
+    this.store.setConsistentIndex(index);
+    if (isEtcdError(err)) this.waits.fail(id, err);
+    else throw err;
   }
 }
