@@ -11,19 +11,14 @@
 // One queue also keeps every batch in the order it was handed over.
 
 import { mark, tracing } from '../trace';
+import { nativeBatchFactory, type WriteBatchLike } from './native-batch';
 
 /** A put or delete with the sublevel's prefix already on the key. */
 export type RootOp = { type: 'put'; key: Buffer; value: Buffer } | { type: 'del'; key: Buffer };
 
-/** abstract-level's chained batch on the root database. */
-interface ChainedBatch {
-  put(key: Buffer, value: Buffer): unknown;
-  del(key: Buffer): unknown;
-  write(options: { sync?: boolean }): Promise<void>;
-}
-
 export interface RootDb {
-  batch(): ChainedBatch;
+  /** abstract-level's chained batch on the root database. */
+  batch(): WriteBatchLike;
 }
 
 interface Waiter {
@@ -51,7 +46,16 @@ export class RootWriter {
   /** Called after every LevelDB write that landed, with its operations (LogPreallocator.afterWrite). */
   onWritten: ((ops: readonly RootOp[]) => void) | undefined;
 
-  constructor(private readonly db: RootDb) {}
+  /** How each write's batch is made: natively where the database allows (see native-batch.ts). */
+  private readonly newBatch: () => WriteBatchLike;
+  /** Whether writes skip abstract-level's chained batch (tests). */
+  readonly native: boolean;
+
+  constructor(db: RootDb) {
+    const native = nativeBatchFactory(db);
+    this.native = native !== undefined;
+    this.newBatch = native ?? (() => db.batch());
+  }
 
   write(ops: RootOp[], sync: boolean, lazy = false): Promise<void> {
     return new Promise((resolve, reject) => {
@@ -92,7 +96,7 @@ export class RootWriter {
       this.pending = null;
       this.urgent = false;
       try {
-        const b = this.db.batch();
+        const b = this.newBatch();
         for (const op of batch.ops) {
           if (op.type === 'put') b.put(op.key, op.value);
           else b.del(op.key);
