@@ -37,7 +37,7 @@ export function toKeyRange(key: Buffer, rangeEnd?: Buffer): KeyRange | null {
 
 export function kvOfEntry(e: KeyEntry): KeyValue {
   return {
-    key: Buffer.from(e.key, 'latin1'),
+    key: e.key,
     createRevision: e.createRevision,
     modRevision: e.modRevision,
     version: e.version,
@@ -58,7 +58,7 @@ export function kvAt(view: ReadView, e: KeyEntry, rev: number): KeyValue | undef
   if (!raw) throw new Error(`mvcc: missing backend record for revision ${main}_${sub}`);
   const r = decodeRecord(raw);
   return {
-    key: Buffer.from(e.key, 'latin1'),
+    key: e.key,
     createRevision: r.createRevision,
     modRevision: main,
     version: r.version,
@@ -164,10 +164,21 @@ function sortKvs(kvs: KeyValue[], target: SortTarget, desc: boolean): void {
       cmp = (a, b) => Buffer.compare(valueBytes(a), valueBytes(b));
       break;
     default:
-      cmp = (a, b) => Buffer.compare(a.key, b.key);
+      cmp = compareKeys;
   }
   // Stable sort; ties keep key order in both directions (deterministic across members).
   kvs.sort(desc ? (a, b) => cmp(b, a) : cmp);
+}
+
+/** Byte order of two keys; latin1 strings compare char by char, which is byte order. */
+function compareKeys(a: KeyValue, b: KeyValue): number {
+  if (typeof a.key === 'string' && typeof b.key === 'string') return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+  return Buffer.compare(keyBytes(a), keyBytes(b));
+}
+
+/** A KeyValue's key as bytes (see KeyValue.key). */
+export function keyBytes(kv: KeyValue): Buffer {
+  return typeof kv.key === 'string' ? Buffer.from(kv.key, 'latin1') : kv.key;
 }
 
 /** A KeyValue's value as bytes (see KeyValue.value). */

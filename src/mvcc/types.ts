@@ -4,7 +4,12 @@
 // number (safe up to 2^53), lease ids as bigint (int64, 0n = no lease).
 
 export interface KeyValue {
-  key: Buffer;
+  /**
+   * A Buffer, or a latin1 string straight from the key index, like value: a
+   * 1,000-key range made a Buffer per key only to copy it into the answer,
+   * ~170 of the ~290 µs its keys and values took to encode.
+   */
+  key: Buffer | string;
   createRevision: number;
   modRevision: number;
   version: number;

@@ -47,18 +47,19 @@ export class StoreHarness {
   }
 }
 
-export function keys(kvs: { key: Buffer }[]): string[] {
-  return kvs.map((kv) => kv.key.toString('latin1'));
+export function keys(kvs: { key: Buffer | string }[]): string[] {
+  return kvs.map((kv) => (typeof kv.key === 'string' ? kv.key : kv.key.toString('latin1')));
 }
 
 /**
- * A store answer with every KeyValue's value as a Buffer: the store hands out
- * live values as latin1 strings (see KeyValue.value), the model as Buffers.
+ * A store answer with every KeyValue's key and value as Buffers: the store
+ * hands out keys and live values as latin1 strings (see KeyValue), the model
+ * as Buffers.
  */
 export function byteValues<T>(x: T): T {
   if (Array.isArray(x)) return x.map(byteValues) as T;
   if (x === null || typeof x !== 'object' || Buffer.isBuffer(x)) return x;
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(x)) out[k] = k === 'value' && typeof v === 'string' ? Buffer.from(v, 'latin1') : byteValues(v);
+  for (const [k, v] of Object.entries(x)) out[k] = (k === 'value' || k === 'key') && typeof v === 'string' ? Buffer.from(v, 'latin1') : byteValues(v);
   return out as T;
 }

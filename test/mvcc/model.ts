@@ -94,7 +94,7 @@ export class Model {
     const kvs = vs.map((v) => this.kv(v));
     const t = r.sortTarget ?? SortTarget.KEY;
     const field = (kv: KeyValue): number | Buffer =>
-      t === SortTarget.VERSION ? kv.version : t === SortTarget.CREATE ? kv.createRevision : t === SortTarget.MOD ? kv.modRevision : t === SortTarget.VALUE ? (kv.value as Buffer) : kv.key;
+      t === SortTarget.VERSION ? kv.version : t === SortTarget.CREATE ? kv.createRevision : t === SortTarget.MOD ? kv.modRevision : t === SortTarget.VALUE ? (kv.value as Buffer) : (kv.key as Buffer);
     const cmp = (a: KeyValue, b: KeyValue) => {
       const x = field(a);
       const y = field(b);

@@ -24,11 +24,20 @@ export function rng(seed: number): () => number {
   };
 }
 
+/**
+ * Random bytes, half the time as the latin1 string the key index hands out
+ * (KeyValue.key and .value take both forms); lengths cross the writer's
+ * char-by-char limit for strings.
+ */
+function bytesOrLatin1(r: () => number, b: Buffer): Buffer | string {
+  return r() < 0.5 ? b : b.toString('latin1');
+}
+
 export function randomKv(r: () => number): mvcc.KeyValue {
   const big = r() < 0.1;
   return {
-    key: Buffer.from(Array.from({ length: 1 + Math.floor(r() * 20) }, () => Math.floor(r() * 256))),
-    value: Buffer.alloc(r() < 0.2 ? 0 : Math.floor(r() * 300), Math.floor(r() * 256)),
+    key: bytesOrLatin1(r, Buffer.from(Array.from({ length: 1 + Math.floor(r() * 60) }, () => Math.floor(r() * 256)))),
+    value: bytesOrLatin1(r, Buffer.from(Array.from({ length: r() < 0.2 ? 0 : Math.floor(r() * 300) }, () => Math.floor(r() * 256)))),
     createRevision: big ? 2 ** 40 + Math.floor(r() * 1000) : Math.floor(r() * 1000),
     modRevision: Math.floor(r() * 100000),
     version: r() < 0.1 ? 0 : Math.floor(r() * 50),
