@@ -212,9 +212,16 @@ export class RaftDriver {
     // MsgSnap here: sendWithSnapshots builds its image first.
     const later: Message[] = [];
     const now: Message[] = [];
+    // A leader's appends that carry no entries only tell followers the new
+    // commit index. They wait until this Ready's answers are written: sent
+    // first, they woke both followers, whose applies then competed for the
+    // two cores with the answer a client waits for.
+    let afterAnswers: Message[] | undefined;
+    const deferCommits = this.isLeader && rd.committedEntries.length > 0;
     for (const m of rd.messages) {
-      const early = m.type !== MessageType.Snap && mayLeaveBeforePersist(m, this.isLeader);
-      (early ? now : later).push(m);
+      if (deferCommits && m.type === MessageType.App && m.entries.length === 0) (afterAnswers ??= []).push(m);
+      else if (m.type !== MessageType.Snap && mayLeaveBeforePersist(m, this.isLeader)) now.push(m);
+      else later.push(m);
     }
     if (now.length > 0) {
       this.transport.send(now, true);
@@ -268,6 +275,14 @@ export class RaftDriver {
 
     if (early < rd.committedEntries.length) await this.applyCommitted(early === 0 ? rd.committedEntries : rd.committedEntries.slice(early));
     if (tracing) mark('applied');
+    // node's HTTP/2 writes the answers from a native immediate, which runs
+    // before this one in the next check phase.
+    if (afterAnswers) {
+      const msgs = afterAnswers;
+      setImmediate(() => {
+        if (!this.stopped) this.transport.send(msgs, true);
+      });
+    }
     this.node.advance(rd);
     if (rd.snapshot && rd.committedEntries.length === 0) this.opts.hooks.onApplied(this.applied);
     if (this.applied - this.snapshotIndex >= this.opts.snapshotCount) this.takeSnapshot();
