@@ -7,7 +7,6 @@
 import type { Logger } from '../log';
 import type { RawNode } from '../raft/rawnode';
 import type { MemoryStorage } from '../raft/storage';
-import { mayLeaveBeforePersist } from '../raft/util';
 import { ConfState, Entry, HardState, Message, MessageType, NONE, NodeId, Ready, Snapshot, StateType } from '../raft/types';
 import type { Wal } from '../wal';
 import type { Transport } from '../transport';
@@ -15,6 +14,7 @@ import type { MvccStore } from '../mvcc/store';
 import type { Applier } from './applier';
 import type { Membership, MemberInfo } from './membership';
 import { decode, encode } from './codec';
+import { orderMessages } from './ready-messages';
 import type { TickConfig } from './ticks';
 import { mark, tracing } from '../trace';
 
@@ -206,23 +206,8 @@ export class RaftDriver {
     }
     for (const rs of rd.readStates) this.opts.hooks.onReadState(rs.requestCtx, rs.index);
 
-    // A leader's appends and heartbeats may leave before its own write: it counts
-    // its own acknowledgement only after advance. So may the requests a follower
-    // forwards to its leader. Everything else waits for the disk, and so does
-    // MsgSnap here: sendWithSnapshots builds its image first.
-    const later: Message[] = [];
-    const now: Message[] = [];
-    // A leader's appends that carry no entries only tell followers the new
-    // commit index. They wait until this Ready's answers are written: sent
-    // first, they woke both followers, whose applies then competed for the
-    // two cores with the answer a client waits for.
-    let afterAnswers: Message[] | undefined;
-    const deferCommits = this.isLeader && rd.committedEntries.length > 0;
-    for (const m of rd.messages) {
-      if (deferCommits && m.type === MessageType.App && m.entries.length === 0) (afterAnswers ??= []).push(m);
-      else if (m.type !== MessageType.Snap && mayLeaveBeforePersist(m, this.isLeader)) now.push(m);
-      else later.push(m);
-    }
+    // MsgSnap waits for the disk too: sendWithSnapshots builds its image first.
+    const { now, later, afterAnswers } = orderMessages(rd, this.isLeader);
     if (now.length > 0) {
       this.transport.send(now, true);
       if (tracing) mark('sent');
@@ -277,10 +262,9 @@ export class RaftDriver {
     if (tracing) mark('applied');
     // node's HTTP/2 writes the answers from a native immediate, which runs
     // before this one in the next check phase.
-    if (afterAnswers) {
-      const msgs = afterAnswers;
+    if (afterAnswers.length > 0) {
       setImmediate(() => {
-        if (!this.stopped) this.transport.send(msgs, true);
+        if (!this.stopped) this.transport.send(afterAnswers, true);
       });
     }
     this.node.advance(rd);
