@@ -3,7 +3,7 @@
 // Kept free of I/O so it can be tested on its own.
 import type * as pb from './pb';
 import * as mvcc from '../mvcc/types';
-import { keyBytes, valueBytes } from '../mvcc/reader';
+import { latin1Bytes } from '../mvcc/reader';
 
 const num = (s: string | number | undefined | null): number => (s === undefined || s === null || s === '' ? 0 : Number(s));
 const big = (s: string | number | undefined | null): bigint => (s === undefined || s === null || s === '' ? 0n : BigInt(s));
@@ -88,11 +88,11 @@ export function txnFromPb(t: pb.TxnRequest__Output): mvcc.TxnRequest {
 
 export function kvToPb(kv: mvcc.KeyValue): pb.KeyValue {
   return {
-    key: keyBytes(kv),
+    key: latin1Bytes(kv.key),
     create_revision: kv.createRevision,
     mod_revision: kv.modRevision,
     version: kv.version,
-    value: valueBytes(kv),
+    value: latin1Bytes(kv.value),
     lease: kv.lease.toString(),
   };
 }

@@ -161,27 +161,23 @@ function sortKvs(kvs: KeyValue[], target: SortTarget, desc: boolean): void {
       cmp = (a, b) => a.modRevision - b.modRevision;
       break;
     case SortTarget.VALUE:
-      cmp = (a, b) => Buffer.compare(valueBytes(a), valueBytes(b));
+      cmp = (a, b) => compareBytes(a.value, b.value);
       break;
     default:
-      cmp = compareKeys;
+      cmp = (a, b) => compareBytes(a.key, b.key);
   }
   // Stable sort; ties keep key order in both directions (deterministic across members).
   kvs.sort(desc ? (a, b) => cmp(b, a) : cmp);
 }
 
-/** Byte order of two keys; latin1 strings compare char by char, which is byte order. */
-function compareKeys(a: KeyValue, b: KeyValue): number {
-  if (typeof a.key === 'string' && typeof b.key === 'string') return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
-  return Buffer.compare(keyBytes(a), keyBytes(b));
+/** Byte order of two byte strings; latin1 strings compare char by char, which is byte order. */
+function compareBytes(a: Buffer | string, b: Buffer | string): number {
+  if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0;
+  return Buffer.compare(latin1Bytes(a), latin1Bytes(b));
 }
 
-/** A KeyValue's key as bytes (see KeyValue.key). */
-export function keyBytes(kv: KeyValue): Buffer {
-  return typeof kv.key === 'string' ? Buffer.from(kv.key, 'latin1') : kv.key;
+/** Bytes held as a Buffer or as a latin1 string (KeyValue.key and .value), as a Buffer. */
+export function latin1Bytes(b: Buffer | string): Buffer {
+  return typeof b === 'string' ? Buffer.from(b, 'latin1') : b;
 }
 
-/** A KeyValue's value as bytes (see KeyValue.value). */
-export function valueBytes(kv: KeyValue): Buffer {
-  return typeof kv.value === 'string' ? Buffer.from(kv.value, 'latin1') : kv.value;
-}
