@@ -28,6 +28,22 @@ async function etcdctlUntil(endpoints: string[], args: string[], transient: stri
   return r;
 }
 
+/**
+ * `member list` until it shows what is wanted (up to 10 s). As in etcd, a
+ * promotion or removal is answered once the leader has applied it, and
+ * etcdctl may ask a member that has not applied it yet: MemberList is served
+ * from the asked member's own view, not through the log.
+ */
+async function memberListUntil(endpoints: string[], done: (lines: string[]) => boolean): Promise<string[]> {
+  let lines: string[] = [];
+  for (let i = 0; i < 40; i++) {
+    lines = (await etcdctl(endpoints, ['member', 'list'])).stdout.trim().split('\n');
+    if (done(lines)) break;
+    await sleep(250);
+  }
+  return lines;
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 beforeAll(async () => {
@@ -100,9 +116,10 @@ describe('etcdctl member add / promote / remove', () => {
     // Promotion, asked of any member (followers pass it to the leader).
     const promoted = await etcdctlUntil(eps, ['member', 'promote', id], 'can only promote a learner member which is in sync with leader');
     expect(promoted.stdout.trim()).toMatch(new RegExp(`^Member\\s+${id} promoted in cluster\\s+[0-9a-f]+$`));
-    const list = (await etcdctl(eps, ['member', 'list'])).stdout.trim().split('\n');
+    const m4Line = `${id}, started, m4, ${peer}, http://127.0.0.1:${clientPort}, false`;
+    const list = await memberListUntil(eps, (lines) => lines.includes(m4Line));
     expect(list).toHaveLength(4);
-    expect(list.find((l) => l.startsWith(id))).toBe(`${id}, started, m4, ${peer}, http://127.0.0.1:${clientPort}, false`);
+    expect(list.find((l) => l.startsWith(id))).toBe(m4Line);
 
     // Four voters: losing the old leader leaves a quorum of three, m4 among them.
     const old = await leaderIndex(cluster);
@@ -129,7 +146,7 @@ describe('etcdctl member add / promote / remove', () => {
     expect(exit).toEqual({ code: 0, signal: null });
     expect(joiner.stdout.join('\n')).toContain('this member has been permanently removed from the cluster');
     joiner = undefined;
-    expect((await etcdctl(eps, ['member', 'list'])).stdout.trim().split('\n')).toHaveLength(3);
+    expect(await memberListUntil(eps, (lines) => lines.length === 3)).toHaveLength(3);
     expect((await etcdctl(eps, ['put', 'after-remove', 'ok'])).stdout.trim()).toBe('OK');
   });
 });
