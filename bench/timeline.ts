@@ -28,6 +28,10 @@ async function main(): Promise<void> {
       // ~10 s of puts first: V8 is still compiling the put path before that (see compare.ts's WARMUP_S).
       warm: { type: 'string', default: '6000' },
       'port-base': { type: 'string', default: '18300' },
+      // The client on a follower instead of the leader: the marks are then placed
+      // after that follower's 'req', and the table calls it L (the member with the
+      // most requests); the real leader is one of the F rows.
+      follower: { type: 'boolean', default: false },
     },
   });
   const ops = Number(v.ops);
@@ -43,7 +47,8 @@ async function main(): Promise<void> {
   try {
     cluster.start();
     const leader = await cluster.waitHealthy(30_000);
-    const base = { endpoints: [leader], op: 'put' as const, conns: 1, clients: 1, threads: 1, durationMs: 120_000 };
+    const target = v.follower ? cluster.endpoints.find((e) => e !== leader)! : leader;
+    const base = { endpoints: [target], op: 'put' as const, conns: 1, clients: 1, threads: 1, durationMs: 120_000 };
     if (warm > 0) await runLoad({ ...base, total: warm });
     client = await runLoad({ ...base, total: ops });
   } finally {
