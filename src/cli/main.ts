@@ -10,6 +10,9 @@ import { tuneGc } from './gc-tuning';
 import { ETCD_API_VERSION, VERSION } from '../version';
 import { snapshotCommand } from './snapshot-restore';
 
+/** How long a removed member keeps running before it exits, in heartbeat intervals (etcd's 10 ticks). */
+export const REMOVED_STOP_DELAY_HEARTBEATS = 10;
+
 export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): MemberConfig | 'help' | 'version' {
   const parsed = parseArgs(argv, env);
   if (parsed.kind !== 'run') return parsed.kind;
@@ -48,9 +51,12 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   member.onFatal = () => {
     member.stop().finally(() => process.exit(1));
   };
-  // Removed from the cluster by a conf change: nothing left to serve (etcd exits too).
+  // Removed from the cluster by a conf change: nothing left to serve, so it exits,
+  // after ten heartbeat intervals as etcd does (stopWithDelay), not at once. The
+  // delay lets what it still has to send leave first, such as a removed leader's
+  // commit of its own removal, which the follower that asked for it waits on.
   member.onRemoved = () => {
-    setImmediate(() => void member.stop().finally(() => process.exit(0)));
+    setTimeout(() => void member.stop().finally(() => process.exit(0)), REMOVED_STOP_DELAY_HEARTBEATS * config.heartbeatMs);
   };
   let stopping = false;
   const shutdown = (signal: string): void => {

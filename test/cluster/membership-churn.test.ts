@@ -26,14 +26,28 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-/** Retries a membership call while the cluster is briefly "unhealthy" or the learner not yet in sync. */
-async function retrying<T>(fn: () => Promise<T>): Promise<T> {
+/**
+ * Retries a membership call while the cluster is briefly "unhealthy" or the
+ * learner not yet in sync. `done` recognizes the refusal a retry gets when an
+ * earlier attempt that failed ambiguously (timed out, leader changed, connection
+ * lost) took effect after all: removing the leader, the follower asked may lose
+ * that leader before it learns the removal is committed, and answers as etcd
+ * does, "request timed out, possibly due to previous leader failure".
+ */
+async function retrying<T>(fn: () => Promise<T>): Promise<T>;
+async function retrying<T>(fn: () => Promise<T>, done: (e: grpc.ServiceError) => boolean): Promise<T | undefined>;
+async function retrying<T>(fn: () => Promise<T>, done?: (e: grpc.ServiceError) => boolean): Promise<T | undefined> {
+  let ambiguous = false;
   for (let i = 0; ; i++) {
     try {
       return await fn();
     } catch (e) {
-      const d = (e as grpc.ServiceError).details ?? '';
-      const transient = /unhealthy cluster|in sync with leader|no leader|timed out|leader changed/.test(d) || (e as grpc.ServiceError).code === grpc.status.UNAVAILABLE;
+      const err = e as grpc.ServiceError;
+      if (ambiguous && done?.(err)) return undefined;
+      const d = err.details ?? '';
+      // Only these may have taken effect: a refusal ("unhealthy cluster", ...) did not.
+      if (/timed out|leader changed/.test(d) || err.code === grpc.status.UNAVAILABLE) ambiguous = true;
+      const transient = /unhealthy cluster|in sync with leader|no leader|timed out|leader changed/.test(d) || err.code === grpc.status.UNAVAILABLE;
       if (!transient || i >= 120) throw e;
       await sleep(250);
     }
@@ -79,7 +93,10 @@ describe('membership churn under load', () => {
     const [c4, p4, c1, p1] = await freePorts(4);
     const add4 = await retrying(() => call<{ member: PbMember; members: PbMember[] }>(C(), 'MemberAdd', { peerURLs: [`http://127.0.0.1:${p4}`], isLearner: true }));
     startJoiner('m4', c4!, p4!, add4.members, add4.member.ID);
-    await retrying(() => call(C(), 'MemberPromote', { ID: add4.member.ID }));
+    await retrying(
+      () => call(C(), 'MemberPromote', { ID: add4.member.ID }),
+      (e) => e.code === grpc.status.FAILED_PRECONDITION && e.details === 'etcdserver: can only promote a learner member',
+    );
     endpoints = [...endpoints, `127.0.0.1:${c4}`];
 
     // 2. An original member is removed (the leader, to take the hardest path) and exits.
@@ -88,7 +105,10 @@ describe('membership churn under load', () => {
     const victimId = list.members.find((m) => m.name === cluster.members[victim]!.name)!.ID;
     const others = () => endpoints.filter((e) => e !== cluster.endpoints[victim]);
     const exited = new Promise<number | null>((r) => cluster.members[victim]!.proc!.once('exit', (code) => r(code)));
-    await retrying(() => call(kvClient(others()[0]!, 'Cluster'), 'MemberRemove', { ID: victimId }));
+    await retrying(
+      () => call(kvClient(others()[0]!, 'Cluster'), 'MemberRemove', { ID: victimId }),
+      (e) => e.code === grpc.status.NOT_FOUND && e.details === 'etcdserver: member not found',
+    );
     endpoints = others();
     expect(await Promise.race([exited, sleep(15_000).then(() => 'still running')])).toBe(0);
 

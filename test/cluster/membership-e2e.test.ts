@@ -149,4 +149,29 @@ describe('etcdctl member add / promote / remove', () => {
     expect(await memberListUntil(eps, (lines) => lines.length === 3)).toHaveLength(3);
     expect((await etcdctl(eps, ['put', 'after-remove', 'ok'])).stdout.trim()).toBe('OK');
   });
+
+  it('removes the leader when a follower asks, answers that client, and the old leader exits', async () => {
+    if (!cluster) return;
+    const c = cluster;
+    const old = await leaderIndex(c);
+    const follower = c.endpoints.find((_, i) => i !== old)!;
+    const C = kvClient(follower, 'Cluster');
+    const list = await call<{ members: Array<{ ID: string; name: string }> }>(C, 'MemberList', {});
+    const id = list.members.find((m) => m.name === c.members[old]!.name)!.ID;
+    const exited = new Promise<number | null>((r) => c.members[old]!.proc!.once('exit', (code) => r(code)));
+    // The removed leader commits its own removal and steps down; the follower that
+    // asked answers once it has applied the removal too.
+    let removed: unknown;
+    for (let i = 0; i < 40 && removed === undefined; i++) {
+      removed = await call(C, 'MemberRemove', { ID: id }).catch((e: grpc.ServiceError) => {
+        expect(e.details).toBe('etcdserver: unhealthy cluster');
+        return sleep(250).then(() => undefined);
+      });
+    }
+    expect(removed).toBeDefined();
+    expect(await Promise.race([exited, sleep(15_000).then(() => 'still running')])).toBe(0);
+    const rest = c.endpoints.filter((_, i) => i !== old);
+    await waitHealthy(rest);
+    expect(await memberListUntil(rest, (lines) => lines.length === 2)).toHaveLength(2);
+  });
 });
