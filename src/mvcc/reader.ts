@@ -180,4 +180,3 @@ function compareBytes(a: Buffer | string, b: Buffer | string): number {
 export function latin1Bytes(b: Buffer | string): Buffer {
   return typeof b === 'string' ? Buffer.from(b, 'latin1') : b;
 }
-
